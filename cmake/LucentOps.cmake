@@ -1,0 +1,26 @@
+# lucent_add_op(NAME): adds ops/NAME.cpp, ops/NAME_ref.cpp, ops/NAME_scalar.cpp and
+# ops/x86/NAME_{avx2,avx512}.cpp (whichever exist) to LUCENT_OP_SOURCES, and gives the x86
+# files their per-file ISA flags. The rest of the library stays baseline x86-64.
+set(LUCENT_AVX2_FLAGS -mavx2 -mfma -mf16c)
+set(LUCENT_AVX512_FLAGS -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512cd -mavx2 -mfma -mf16c)
+
+set(LUCENT_OP_SOURCES "")
+set(LUCENT_ISA_SOURCES "")
+
+macro(lucent_add_op name)
+    foreach(suffix "" "_ref" "_scalar")
+        if(EXISTS "${PROJECT_SOURCE_DIR}/ops/${name}${suffix}.cpp")
+            list(APPEND LUCENT_OP_SOURCES "ops/${name}${suffix}.cpp")
+        endif()
+    endforeach()
+    foreach(isa avx2 avx512)
+        set(src "ops/x86/${name}_${isa}.cpp")
+        if(EXISTS "${PROJECT_SOURCE_DIR}/${src}")
+            list(APPEND LUCENT_OP_SOURCES "${src}")
+            list(APPEND LUCENT_ISA_SOURCES "${src}")
+            string(TOUPPER ${isa} isa_upper)
+            set_source_files_properties("${src}" PROPERTIES
+                COMPILE_OPTIONS "${LUCENT_${isa_upper}_FLAGS}")
+        endif()
+    endforeach()
+endmacro()

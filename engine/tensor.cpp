@@ -1,0 +1,70 @@
+#include "engine/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace lucent {
+
+namespace {
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+}
+
+std::string Shape::str() const {
+    return "[" + std::to_string(n) + ", " + std::to_string(c) + ", " + std::to_string(h) + ", " +
+           std::to_string(w) + "]";
+}
+
+Status checked_numel(const Shape& s, const char* what, int64_t* numel) {
+    const int64_t dims[4] = {s.n, s.c, s.h, s.w};
+    int64_t total = 1;
+    for (int64_t d : dims) {
+        if (d < 1) {
+            return make_status(StatusCode::kInvalidArgument,
+                               "%s shape %s has a dimension below 1; every dimension must be >= 1",
+                               what, s.str().c_str());
+        }
+        if (d > kMaxElements || total > kMaxElements / d) {
+            return make_status(StatusCode::kOutOfMemory,
+                               "%s shape %s has more than 2^40 elements", what, s.str().c_str());
+        }
+        total *= d;
+    }
+    *numel = total;
+    return Status();
+}
+
+void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+
+Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
+    if (count < 0 || count > kMaxElements) {
+        return make_status(StatusCode::kOutOfMemory,
+                           "buffer of %lld floats is outside [0, 2^40]",
+                           static_cast<long long>(count));
+    }
+    AlignedBuffer b;
+    if (count == 0) return b;
+    size_t bytes = static_cast<size_t>(count) * sizeof(float);
+    bytes = (bytes + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
+    void* p = std::aligned_alloc(kTensorAlign, bytes);
+    if (p == nullptr) {
+        return make_status(StatusCode::kOutOfMemory, "could not allocate %zu bytes", bytes);
+    }
+    std::memset(p, 0, bytes);
+    b.data_.reset(static_cast<float*>(p));
+    b.size_ = count;
+    return b;
+}
+
+Result<Tensor> Tensor::create(const Shape& shape) {
+    int64_t count = 0;
+    LUCENT_RETURN_IF_ERROR(checked_numel(shape, "tensor", &count));
+    Result<AlignedBuffer> buf = AlignedBuffer::create(count);
+    if (!buf.ok()) return buf.status();
+    Tensor t;
+    t.shape_ = shape;
+    t.buf_ = std::move(buf).value();
+    return t;
+}
+
+}  // namespace lucent

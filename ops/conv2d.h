@@ -1,0 +1,85 @@
+// Conv2d: torch.nn.Conv2d with groups = 1, any kernel size, stride, dilation and (possibly
+// asymmetric) zero padding, optional bias, and a fused activation epilogue (none, ReLU or
+// LeakyReLU). Layout NCHW float32; weight [out_ch, in_ch, kernel_h, kernel_w] as PyTorch.
+//
+//   out[n, o, y, x] = act(bias[o] + sum_{i, ky, kx} w[o, i, ky, kx] *
+//                         in[n, i, y*stride_h - pad_top + ky*dilation_h, x*stride_w - pad_left + kx*dilation_w])
+//   out_h = (in_h + pad_top + pad_bottom - dilation_h*(kernel_h - 1) - 1) / stride_h + 1
+//
+// create() validates and packs the weights for one kernel table; run() is const and may be
+// called concurrently from several threads.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/tensor.h"
+#include "ops/activation_codes.h"
+#include "ops/dispatch.h"
+
+namespace lucent::ops {
+
+struct Conv2dParams {
+    int64_t in_ch = 0, out_ch = 0;
+    int64_t kernel_h = 1, kernel_w = 1;
+    int64_t stride_h = 1, stride_w = 1;
+    int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+    int64_t dilation_h = 1, dilation_w = 1;
+    Activation act = Activation::kNone;  // kNone, kRelu or kLeakyRelu
+    float slope = 0.2f;                  // for kLeakyRelu
+
+    // PyTorch's nn.Conv2d(in, out, k, stride, padding=k/2 style symmetric padding).
+    static Conv2dParams square(int64_t in_ch, int64_t out_ch, int64_t k, int64_t stride = 1,
+                               int64_t pad = -1, int64_t dilation = 1);
+};
+
+// Checks the parameters alone (every value named in the message on failure).
+Status conv2d_validate(const Conv2dParams& p);
+// Checks p against an input shape and computes the output shape.
+Status conv2d_output_shape(const Conv2dParams& p, const Shape& in, Shape* out);
+
+class Conv2d {
+public:
+    Conv2d() = default;
+    // weight: [out_ch, in_ch, kernel_h, kernel_w]; bias: [out_ch] or nullptr.
+    static Result<Conv2d> create(const Conv2dParams& p, const float* weight, const float* bias,
+                                 const KernelTable& k);
+    // out must already have conv2d_output_shape(params(), in.shape). in and out must not overlap.
+    Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
+    const Conv2dParams& params() const { return p_; }
+
+private:
+    Conv2dParams p_;
+    const KernelTable* k_ = nullptr;
+    std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb]
+    std::vector<float> bias_;    // [blocks * ocb], zero-padded
+};
+
+// Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into [blocks][in_ch][ntaps][ocb].
+// Shared with ConvTranspose2d, whose per-phase tap subsets use the same kernel.
+void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64_t w_o_stride,
+                       int64_t w_i_stride, const std::vector<int64_t>& tap_index, int32_t ocb,
+                       std::vector<float>* packed);
+
+// Runs conv2d_row over every (n, block, row) of an already padded, stride-1 input:
+// in_base[n*in_ns + ic*in_cs + y*in_rs + taps[t] + x]. Used by Conv2d and ConvTranspose2d.
+struct ConvRowsJob {
+    const float* in = nullptr;
+    int64_t in_ns = 0, in_cs = 0, in_rs = 0;
+    const std::vector<int64_t>* taps = nullptr;
+    int64_t cin = 0, cout = 0;
+    const float* packed = nullptr;
+    const float* bias = nullptr;  // [blocks * ocb]
+    float* out = nullptr;
+    int64_t out_ns = 0, out_cs = 0, out_rs = 0;
+    int64_t batch = 0, out_h = 0, out_w = 0;
+    int32_t act = kActNone;
+    float slope = 0.0f;
+    int32_t prefetch_step = 1;  // taps per kernel row
+};
+void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& job);
+
+// The epilogue code for an Activation, or an error for activations the epilogue cannot fuse.
+Status epilogue_code(Activation act, float slope, int32_t* code, float* kernel_slope);
+
+}  // namespace lucent::ops

@@ -1,0 +1,107 @@
+// conv2d_row for AVX-512: register tile of NOC output channels x NV vectors of 16 pixels.
+//
+// Layout: input rows are contiguous in x (drivers phase-split strided inputs), weights packed
+// [cin][ntaps][8]. Per (ic, tap) the tile loads NV input vectors once and broadcasts NOC
+// weights, issuing NOC*NV FMAs: with NOC = 8, NV = 3 that is 24 accumulators + 3 inputs +
+// 1 broadcast = 28 of 32 zmm registers, 11 loads per 24 FMAs, so the FMA ports bound it.
+// Tails: the last vector of a row uses a lane mask for loads and stores; blocks with fewer than
+// 8 channels use a smaller NOC instantiation, so nothing is computed for absent channels.
+#include <cstddef>
+#include <cstdint>
+
+#include "ops/kernels.h"
+#include "ops/x86/simd_avx512.h"
+
+namespace lucent::ops::avx512 {
+
+const int32_t conv2d_oc_block = 8;
+
+namespace {
+
+constexpr int kOcb = 8;
+constexpr int kMaxNv = 3;
+
+template <int NOC, int NV>
+inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
+    __m512 acc[NOC][NV];
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        const __m512 b = _mm512_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[o][j] = b;
+    }
+    const float* in_x = a.in + x0;
+    const float* w = a.w;
+    for (int32_t ic = 0; ic < a.cin; ++ic) {
+        const float* in_c = in_x + ic * a.in_cs;
+        // Prefetch the next channel's rows (one per kernel row) so L2 latency overlaps the FMAs.
+        const float* next = in_c + a.in_cs;
+        for (int32_t t = 0; t < a.ntaps; t += a.prefetch_step) {
+#pragma GCC unroll 4
+            for (int j = 0; j <= NV; ++j) {
+                _mm_prefetch(reinterpret_cast<const char*>(next + a.taps[t] + 16 * j), _MM_HINT_T0);
+            }
+        }
+        for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
+            const float* src = in_c + a.taps[t];
+            __m512 v[NV];
+#pragma GCC unroll 4
+            for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
+            v[NV - 1] = _mm512_maskz_loadu_ps(last_mask, src + 16 * (NV - 1));
+#pragma GCC unroll 8
+            for (int o = 0; o < NOC; ++o) {
+                const __m512 wv = _mm512_set1_ps(w[o]);
+#pragma GCC unroll 4
+                for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
+            }
+        }
+    }
+    const __m512 slope = _mm512_set1_ps(a.slope);
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            __m512 r = acc[o][j];
+            if (a.act == kActLeaky) r = lucent_leaky512(r, slope);
+            if (j == NV - 1) {
+                _mm512_mask_storeu_ps(dst + 16 * j, last_mask, r);
+            } else {
+                _mm512_storeu_ps(dst + 16 * j, r);
+            }
+        }
+    }
+}
+
+template <int NOC>
+void conv_row_noc(const ConvRowArgs& a) {
+    int32_t x0 = 0;
+    for (; x0 + 16 * kMaxNv <= a.width; x0 += 16 * kMaxNv) {
+        conv_tile<NOC, kMaxNv>(a, x0, static_cast<__mmask16>(0xFFFF));
+    }
+    const int32_t rem = a.width - x0;
+    if (rem <= 0) return;
+    const __mmask16 mask = lucent_mask16(rem - 16 * ((rem - 1) / 16));
+    switch ((rem + 15) / 16) {
+        case 1: conv_tile<NOC, 1>(a, x0, mask); break;
+        case 2: conv_tile<NOC, 2>(a, x0, mask); break;
+        default: conv_tile<NOC, 3>(a, x0, mask); break;
+    }
+}
+
+}  // namespace
+
+void conv2d_row(const ConvRowArgs& a) {
+    switch (a.noc) {
+        case 1: conv_row_noc<1>(a); break;
+        case 2: conv_row_noc<2>(a); break;
+        case 3: conv_row_noc<3>(a); break;
+        case 4: conv_row_noc<4>(a); break;
+        case 5: conv_row_noc<5>(a); break;
+        case 6: conv_row_noc<6>(a); break;
+        case 7: conv_row_noc<7>(a); break;
+        default: conv_row_noc<8>(a); break;
+    }
+}
+
+}  // namespace lucent::ops::avx512
