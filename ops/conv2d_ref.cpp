@@ -1,8 +1,6 @@
-#include "ops/conv2d_ref.h"
+#include "ops/ref.h"
 
-#include <cmath>
 
-#include "ops/activation_ref.h"
 
 namespace lucent::ops::ref {
 

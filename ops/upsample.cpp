@@ -1,0 +1,83 @@
+#include "ops/upsample.h"
+
+#include <vector>
+
+#include "engine/threading.h"
+#include "ops/validate.h"
+
+namespace lucent::ops {
+
+namespace {
+constexpr int64_t kMaxRow = int64_t{1} << 30;
+}
+
+LinearTap bilinear_tap(int64_t dst, int64_t in_len, int64_t out_len) {
+    const float scale = static_cast<float>(in_len) / static_cast<float>(out_len);
+    float src = scale * (static_cast<float>(dst) + 0.5f) - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    LinearTap t;
+    t.i0 = static_cast<int32_t>(src);
+    t.i1 = t.i0 + (t.i0 < in_len - 1 ? 1 : 0);
+    t.l1 = src - static_cast<float>(t.i0);
+    t.l0 = 1.0f - t.l1;
+    return t;
+}
+
+Status upsample_nearest(const Context& ctx, ConstTensorView in, int64_t r, TensorView out) {
+    LUCENT_RETURN_IF_ERROR(check_tensor("upsample_nearest", "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(check_tensor("upsample_nearest", "output", out.data, out.shape));
+    LUCENT_RETURN_IF_ERROR(check_param("upsample_nearest", "factor", r, 1, 64));
+    const Shape& is = in.shape;
+    const Shape os{is.n, is.c, is.h * r, is.w * r};
+    LUCENT_RETURN_IF_ERROR(check_param("upsample_nearest", "output width", os.w, 1, kMaxRow));
+    LUCENT_RETURN_IF_ERROR(check_shape("upsample_nearest", "output", out.shape, os));
+    const KernelTable& k = *ctx.k;
+    parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
+        const int64_t y = item % os.h, nc = item / os.h;
+        k.nearest_row(in.data + (nc * is.h + y / r) * is.w, static_cast<int32_t>(r),
+                      out.data + item * os.w, static_cast<int32_t>(os.w));
+    });
+    return Status();
+}
+
+Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out) {
+    LUCENT_RETURN_IF_ERROR(check_tensor("upsample_bilinear", "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(check_tensor("upsample_bilinear", "output", out.data, out.shape));
+    const Shape& is = in.shape;
+    const Shape& os = out.shape;
+    LUCENT_RETURN_IF_ERROR(check_shape("upsample_bilinear", "output batch/channels",
+                                       Shape{os.n, os.c, 1, 1}, Shape{is.n, is.c, 1, 1}));
+    LUCENT_RETURN_IF_ERROR(check_param("upsample_bilinear", "output width", os.w, 1, kMaxRow));
+    LUCENT_RETURN_IF_ERROR(check_param("upsample_bilinear", "input width", is.w, 1, kMaxRow));
+    std::vector<int32_t> x0(static_cast<size_t>(os.w)), x1(static_cast<size_t>(os.w));
+    std::vector<float> lx0(static_cast<size_t>(os.w)), lx1(static_cast<size_t>(os.w));
+    for (int64_t x = 0; x < os.w; ++x) {
+        const LinearTap t = bilinear_tap(x, is.w, os.w);
+        const size_t i = static_cast<size_t>(x);
+        x0[i] = t.i0;
+        x1[i] = t.i1;
+        lx0[i] = t.l0;
+        lx1[i] = t.l1;
+    }
+    const KernelTable& k = *ctx.k;
+    parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
+        const int64_t y = item % os.h, nc = item / os.h;
+        const LinearTap ty = bilinear_tap(y, is.h, os.h);
+        const float* plane = in.data + nc * is.plane();
+        BilinearRowArgs a;
+        a.r0 = plane + ty.i0 * is.w;
+        a.r1 = plane + ty.i1 * is.w;
+        a.wy0 = ty.l0;
+        a.wy1 = ty.l1;
+        a.x0 = x0.data();
+        a.x1 = x1.data();
+        a.lx0 = lx0.data();
+        a.lx1 = lx1.data();
+        a.out = out.data + item * os.w;
+        a.width = static_cast<int32_t>(os.w);
+        k.bilinear_row(a);
+    });
+    return Status();
+}
+
+}  // namespace lucent::ops

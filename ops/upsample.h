@@ -1,0 +1,27 @@
+// Upsampling with PyTorch semantics:
+//   upsample_nearest:  F.interpolate(scale_factor=r, mode="nearest"), integer r >= 1:
+//                      out[y, x] = in[y / r, x / r]
+//   upsample_bilinear: F.interpolate(size=out.shape, mode="bilinear", align_corners=False):
+//                      src = max(0, (dst + 0.5) * in/out - 0.5), neighbours floor(src) and
+//                      min(floor(src) + 1, in - 1), weights src - floor(src) and its complement.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/tensor.h"
+#include "ops/dispatch.h"
+
+namespace lucent::ops {
+
+Status upsample_nearest(const Context& ctx, ConstTensorView in, int64_t r, TensorView out);
+Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out);
+
+// Source index and weights of bilinear output index dst (align_corners=False), as PyTorch
+// computes them in float. Shared with the reference implementation.
+struct LinearTap {
+    int32_t i0, i1;
+    float l0, l1;
+};
+LinearTap bilinear_tap(int64_t dst, int64_t in_len, int64_t out_len);
+
+}  // namespace lucent::ops

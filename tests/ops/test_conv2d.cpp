@@ -1,0 +1,172 @@
+// Conv2d: every tier against the double-precision oracle on randomized, edge-biased shapes,
+// the real SSR / RED layer shapes (scaled down), thread invariance and argument errors.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "ops/conv2d.h"
+#include "ops/ref.h"
+#include "tests/util/compare.h"
+#include "tests/util/guarded.h"
+#include "tests/util/isa_param.h"
+#include "tests/util/rng.h"
+
+namespace lucent {
+namespace {
+
+using test::Guarded;
+using test::Rng;
+
+struct ConvCase {
+    ops::Conv2dParams p;
+    Shape in;
+};
+
+std::string describe(const ConvCase& c) {
+    const auto& p = c.p;
+    return "in " + c.in.str() + " out_ch " + std::to_string(p.out_ch) + " k " +
+           std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) + " s " +
+           std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + " d " +
+           std::to_string(p.dilation_h) + "," + std::to_string(p.dilation_w) + " pad t" +
+           std::to_string(p.pad_top) + " b" + std::to_string(p.pad_bottom) + " l" +
+           std::to_string(p.pad_left) + " r" + std::to_string(p.pad_right) + " act " +
+           ops::activation_name(p.act);
+}
+
+void check_case(Isa isa, const ConvCase& c, Rng& rng, int threads = 1) {
+    SCOPED_TRACE(std::string(isa_name(isa)) + " " + describe(c));
+    const auto& p = c.p;
+    Shape os;
+    ASSERT_TRUE(ops::conv2d_output_shape(p, c.in, &os).ok());
+    std::vector<float> w(static_cast<size_t>(p.out_ch * p.in_ch * p.kernel_h * p.kernel_w));
+    std::vector<float> b(static_cast<size_t>(p.out_ch));
+    rng.fill(w.data(), static_cast<int64_t>(w.size()));
+    rng.fill(b.data(), p.out_ch);
+    Guarded in(c.in);
+    rng.fill_edgy(in.data(), in.numel());
+    Guarded got(os), ref(os);
+    ops::ref::conv2d(p, in.cview(), w.data(), b.data(), ref.view());
+    auto conv = ops::Conv2d::create(p, w.data(), b.data(), ops::kernels_for(isa));
+    ASSERT_TRUE(conv.ok()) << conv.status().to_string();
+    const Status st = conv.value().run(test::context_for(isa, threads), in.cview(), got.view());
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    EXPECT_TRUE(got.intact()) << "write outside the output tensor";
+    const double tol = test::sum_tolerance(p.in_ch * p.kernel_h * p.kernel_w + 1,
+                                           test::max_abs(in.data(), in.numel()), 1.0);
+    EXPECT_TRUE(test::all_close(got.data(), ref.data(), os, tol, "conv2d"));
+}
+
+ConvCase random_case(Rng& rng) {
+    static const std::vector<int64_t> kCh = {1, 3, 4, 5, 7, 8, 9, 13, 16, 17, 33, 64};
+    static const std::vector<int64_t> kHw = {1, 2, 3, 7, 8, 9, 13, 15, 16, 17, 23, 24, 25, 31, 47, 48, 49, 50, 97};
+    for (;;) {
+        ConvCase c;
+        auto& p = c.p;
+        p.in_ch = rng.pick(kCh);
+        p.out_ch = rng.pick(kCh);
+        p.kernel_h = rng.uniform_int(1, 5);
+        p.kernel_w = rng.uniform_int(0, 2) == 0 ? rng.uniform_int(1, 7) : p.kernel_h;
+        p.stride_h = rng.uniform_int(1, 2);
+        p.stride_w = rng.uniform_int(0, 3) == 0 ? 3 - p.stride_h : p.stride_h;
+        p.dilation_h = rng.uniform_int(0, 3) == 0 ? 2 : 1;
+        p.dilation_w = rng.uniform_int(0, 3) == 0 ? 2 : 1;
+        p.pad_top = rng.uniform_int(0, p.kernel_h);
+        p.pad_bottom = rng.uniform_int(0, p.kernel_h);
+        p.pad_left = rng.uniform_int(0, p.kernel_w);
+        p.pad_right = rng.uniform_int(0, p.kernel_w);
+        p.act = static_cast<ops::Activation>(rng.uniform_int(0, 2));
+        p.slope = rng.uniform(0.0f, 0.5f);
+        c.in = Shape{rng.uniform_int(1, 2), p.in_ch, rng.pick(kHw), rng.pick(kHw)};
+        Shape os;
+        if (ops::conv2d_output_shape(p, c.in, &os).ok()) return c;
+    }
+}
+
+class Conv2dTest : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(Conv2dTest, MatchesReferenceOnRandomShapes) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    for (int i = 0; i < 60; ++i) check_case(GetParam(), random_case(rng), rng);
+}
+
+TEST_P(Conv2dTest, MatchesReferenceOnGraphLayerShapes) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    // SSR dense block 3x3 (nf = 64, gc = 32) and RED layers, at small odd sizes.
+    struct L { int64_t cin, cout, k, s; ops::Activation act; };
+    const L layers[] = {{64, 32, 3, 1, ops::Activation::kLeakyRelu}, {96, 32, 3, 1, ops::Activation::kLeakyRelu},
+                        {192, 64, 3, 1, ops::Activation::kNone},     {3, 64, 3, 1, ops::Activation::kNone},
+                        {64, 128, 3, 2, ops::Activation::kLeakyRelu}, {256, 64, 1, 1, ops::Activation::kLeakyRelu},
+                        {2, 1, 7, 1, ops::Activation::kNone},        {64, 3, 3, 1, ops::Activation::kNone},
+                        {16, 4, 1, 1, ops::Activation::kRelu}};
+    for (const L& l : layers) {
+        ConvCase c;
+        c.p = ops::Conv2dParams::square(l.cin, l.cout, l.k, l.s);
+        c.p.act = l.act;
+        c.in = Shape{1, l.cin, 13, 19};
+        check_case(GetParam(), c, rng);
+    }
+}
+
+TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    Rng rng(test::test_seed());
+    const auto p = ops::Conv2dParams::square(17, 13, 3);
+    const Shape s{2, 17, 29, 37};
+    auto w = rng.vec(13 * 17 * 9), b = rng.vec(13);
+    auto in = Tensor::create(s).value();
+    rng.fill(in.data(), in.numel());
+    auto conv = ops::Conv2d::create(p, w.data(), b.data(), ops::kernels_for(GetParam())).value();
+    Shape os;
+    ASSERT_TRUE(ops::conv2d_output_shape(p, s, &os).ok());
+    auto one = Tensor::create(os).value();
+    ASSERT_TRUE(conv.run(test::context_for(GetParam(), 1), in, one).ok());
+    for (int threads : {2, 3, 4}) {
+        auto many = Tensor::create(os).value();
+        ASSERT_TRUE(conv.run(test::context_for(GetParam(), threads), in, many).ok());
+        EXPECT_TRUE(test::all_close(many.data(), one.data(), os, 0.0, "threads"));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2dTest, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+
+TEST(Conv2dErrors, RejectsBadArguments) {
+    const auto& k = ops::kernels_for(Isa::kScalar);
+    std::vector<float> w(3 * 4 * 9, 0.1f);
+    auto p = ops::Conv2dParams::square(4, 3, 3);
+    auto conv = ops::Conv2d::create(p, w.data(), nullptr, k).value();
+    auto in = Tensor::create({1, 5, 8, 8}).value();  // wrong channel count
+    auto out = Tensor::create({1, 3, 8, 8}).value();
+    Status st = conv.run(test::context_for(Isa::kScalar), in, out);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("in_ch = 4"), std::string::npos) << st.message();
+
+    auto in_ok = Tensor::create({1, 4, 8, 8}).value();
+    auto out_bad = Tensor::create({1, 3, 7, 8}).value();
+    st = conv.run(test::context_for(Isa::kScalar), in_ok, out_bad);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("[1, 3, 8, 8]"), std::string::npos) << st.message();
+
+    auto zero = p;
+    zero.stride_h = 0;
+    EXPECT_EQ(ops::Conv2d::create(zero, w.data(), nullptr, k).status().code(), StatusCode::kInvalidArgument);
+    auto big_pad = ops::Conv2dParams::square(4, 3, 9, 1, 0);
+    Shape os;
+    st = ops::conv2d_output_shape(big_pad, Shape{1, 4, 5, 5}, &os);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("smaller than the dilated kernel"), std::string::npos);
+    auto sig = p;
+    sig.act = ops::Activation::kSigmoid;
+    EXPECT_FALSE(ops::Conv2d::create(sig, w.data(), nullptr, k).ok());
+    EXPECT_FALSE(ops::Conv2d::create(p, nullptr, nullptr, k).ok());
+    auto empty = Tensor::create({0, 4, 8, 8});
+    EXPECT_FALSE(empty.ok());
+}
+
+}  // namespace
+}  // namespace lucent
