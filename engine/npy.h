@@ -1,0 +1,27 @@
+// Minimal, bounds-checked reader and writer for NumPy .npy files holding little-endian
+// float32 arrays in C order (descr '<f4'), format versions 1.0 to 3.0. Anything else
+// (other dtypes, Fortran order, truncated data, trailing bytes, absurd shapes) is refused
+// with a status naming the problem.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lucent/status.hpp"
+
+namespace lucent {
+
+struct NpyArray {
+    std::vector<int64_t> shape;  // up to 8 dimensions; empty for a scalar
+    std::vector<float> data;     // product(shape) values
+};
+
+Result<NpyArray> read_npy(const std::string& path);
+// Parses an in-memory .npy image (the file reader's core; also used by fuzz-style tests).
+Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what);
+// Writes version 1.0 '<f4' C-order. The data goes to path + ".tmp" first and is renamed into
+// place, so a failed write never leaves a partial file at path.
+Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
+
+}  // namespace lucent
