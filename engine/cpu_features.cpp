@@ -40,14 +40,14 @@ Isa detect() {
                f16c = bit(l1.ecx, 29);
     if (!osxsave || !avx || !fma || !f16c) return Isa::kScalar;
     const unsigned long long xcr0 = read_xcr0();
-    const bool ymm_state = (xcr0 & 0x6) == 0x6;     // XMM (bit 1) and YMM (bit 2)
+    const bool ymm_state = (xcr0 & 0x6) == 0x6;    // XMM (bit 1) and YMM (bit 2)
     const bool zmm_state = (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM (bits 5-7)
     if (!ymm_state) return Isa::kScalar;
     const CpuidRegs l7 = cpuid(7, 0);
     const bool avx2 = bit(l7.ebx, 5);
     if (!avx2) return Isa::kScalar;
-    const bool avx512 = bit(l7.ebx, 16) /*F*/ && bit(l7.ebx, 17) /*DQ*/ &&
-                        bit(l7.ebx, 28) /*CD*/ && bit(l7.ebx, 30) /*BW*/ && bit(l7.ebx, 31) /*VL*/;
+    const bool avx512 = bit(l7.ebx, 16) /*F*/ && bit(l7.ebx, 17) /*DQ*/ && bit(l7.ebx, 28) /*CD*/ &&
+                        bit(l7.ebx, 30) /*BW*/ && bit(l7.ebx, 31) /*VL*/;
     if (avx512 && zmm_state) return Isa::kAvx512;
     return Isa::kAvx2;
 }
@@ -58,9 +58,12 @@ Isa min_isa(Isa a, Isa b) { return static_cast<int>(a) < static_cast<int>(b) ? a
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::kScalar: return "scalar";
-        case Isa::kAvx2: return "avx2";
-        case Isa::kAvx512: return "avx512";
+        case Isa::kScalar:
+            return "scalar";
+        case Isa::kAvx2:
+            return "avx2";
+        case Isa::kAvx512:
+            return "avx512";
     }
     return "unknown";
 }

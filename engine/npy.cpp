@@ -38,7 +38,8 @@ struct FileCloser {
 }  // namespace
 
 Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
-    if (size < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0) return bad(what, "missing the \\x93NUMPY magic");
+    if (size < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
+        return bad(what, "missing the \\x93NUMPY magic");
     const uint8_t major = bytes[6];
     size_t header_len = 0, offset = 0;
     if (major == 1) {
@@ -47,7 +48,8 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     } else if (major == 2 || major == 3) {
         if (size < 12) return bad(what, "truncated header");
         header_len = static_cast<size_t>(bytes[8]) | (static_cast<size_t>(bytes[9]) << 8) |
-                     (static_cast<size_t>(bytes[10]) << 16) | (static_cast<size_t>(bytes[11]) << 24);
+                     (static_cast<size_t>(bytes[10]) << 16) |
+                     (static_cast<size_t>(bytes[11]) << 24);
         offset = 12;
     } else {
         return bad(what, "unsupported format version");
@@ -59,12 +61,15 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     size_t pos = find_value(header, "descr");
     if (pos == std::string::npos) return bad(what, "header has no 'descr'");
     const std::string descr = header.substr(pos, 5);
-    if (descr != "'<f4'" && descr != "\"<f4\"") return bad(what, "dtype is not little-endian float32 ('<f4')");
+    if (descr != "'<f4'" && descr != "\"<f4\"")
+        return bad(what, "dtype is not little-endian float32 ('<f4')");
     pos = find_value(header, "fortran_order");
     if (pos == std::string::npos) return bad(what, "header has no 'fortran_order'");
-    if (header.compare(pos, 5, "False") != 0) return bad(what, "Fortran-ordered arrays are not supported");
+    if (header.compare(pos, 5, "False") != 0)
+        return bad(what, "Fortran-ordered arrays are not supported");
     pos = find_value(header, "shape");
-    if (pos == std::string::npos || pos >= header.size() || header[pos] != '(') return bad(what, "header has no 'shape' tuple");
+    if (pos == std::string::npos || pos >= header.size() || header[pos] != '(')
+        return bad(what, "header has no 'shape' tuple");
     const size_t close = header.find(')', pos);
     if (close == std::string::npos) return bad(what, "unterminated 'shape' tuple");
 
@@ -73,7 +78,8 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     for (size_t i = pos + 1; i < close;) {
         while (i < close && (header[i] == ' ' || header[i] == ',')) ++i;
         if (i >= close) break;
-        if (header[i] < '0' || header[i] > '9') return bad(what, "non-numeric dimension in 'shape'");
+        if (header[i] < '0' || header[i] > '9')
+            return bad(what, "non-numeric dimension in 'shape'");
         int64_t d = 0;
         while (i < close && header[i] >= '0' && header[i] <= '9') {
             d = d * 10 + (header[i] - '0');
@@ -100,7 +106,8 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
 Result<NpyArray> read_npy(const std::string& path) {
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
     if (!f) return make_status(StatusCode::kIo, "cannot open '%s' for reading", path.c_str());
-    if (std::fseek(f.get(), 0, SEEK_END) != 0) return make_status(StatusCode::kIo, "cannot seek in '%s'", path.c_str());
+    if (std::fseek(f.get(), 0, SEEK_END) != 0)
+        return make_status(StatusCode::kIo, "cannot seek in '%s'", path.c_str());
     const long size = std::ftell(f.get());
     if (size < 0) return make_status(StatusCode::kIo, "cannot size '%s'", path.c_str());
     if (static_cast<uint64_t>(size) > (static_cast<uint64_t>(kMaxElements) * 4u + kMaxHeader)) {
@@ -119,7 +126,8 @@ Status write_npy(const std::string& path, const std::vector<int64_t>& shape, con
     int64_t count = 1;
     for (int64_t d : shape) {
         if (d < 0 || (d != 0 && count > kMaxElements / d)) {
-            return make_status(StatusCode::kInvalidArgument, "write_npy: bad shape for '%s'", path.c_str());
+            return make_status(StatusCode::kInvalidArgument, "write_npy: bad shape for '%s'",
+                               path.c_str());
         }
         count *= d;
         dims += std::to_string(d) + (shape.size() == 1 ? "," : ", ");
@@ -134,7 +142,14 @@ Status write_npy(const std::string& path, const std::vector<int64_t>& shape, con
     {
         std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
         if (!f) return make_status(StatusCode::kIo, "cannot open '%s' for writing", tmp.c_str());
-        const uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+        const uint8_t pre[10] = {0x93,
+                                 'N',
+                                 'U',
+                                 'M',
+                                 'P',
+                                 'Y',
+                                 1,
+                                 0,
                                  static_cast<uint8_t>(header.size() & 0xff),
                                  static_cast<uint8_t>(header.size() >> 8)};
         bool ok = std::fwrite(pre, 1, 10, f.get()) == 10 &&
@@ -150,7 +165,8 @@ Status write_npy(const std::string& path, const std::vector<int64_t>& shape, con
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
-        return make_status(StatusCode::kIo, "cannot rename '%s' to '%s'", tmp.c_str(), path.c_str());
+        return make_status(StatusCode::kIo, "cannot rename '%s' to '%s'", tmp.c_str(),
+                           path.c_str());
     }
     return Status();
 }

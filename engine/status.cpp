@@ -1,19 +1,26 @@
+#include "lucent/status.hpp"
+
 #include <cstdarg>
 #include <cstdio>
-
-#include "lucent/status.hpp"
 
 namespace lucent {
 
 const char* status_code_name(StatusCode code) {
     switch (code) {
-        case StatusCode::kOk: return "ok";
-        case StatusCode::kInvalidArgument: return "invalid argument";
-        case StatusCode::kIo: return "i/o error";
-        case StatusCode::kBadWeights: return "bad weights";
-        case StatusCode::kUnsupported: return "unsupported";
-        case StatusCode::kOutOfMemory: return "out of memory";
-        case StatusCode::kInternal: return "internal error";
+        case StatusCode::kOk:
+            return "ok";
+        case StatusCode::kInvalidArgument:
+            return "invalid argument";
+        case StatusCode::kIo:
+            return "i/o error";
+        case StatusCode::kBadWeights:
+            return "bad weights";
+        case StatusCode::kUnsupported:
+            return "unsupported";
+        case StatusCode::kOutOfMemory:
+            return "out of memory";
+        case StatusCode::kInternal:
+            return "internal error";
     }
     return "unknown status";
 }

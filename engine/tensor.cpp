@@ -25,8 +25,8 @@ Status checked_numel(const Shape& s, const char* what, int64_t* numel) {
                                what, s.str().c_str());
         }
         if (d > kMaxElements || total > kMaxElements / d) {
-            return make_status(StatusCode::kOutOfMemory,
-                               "%s shape %s has more than 2^40 elements", what, s.str().c_str());
+            return make_status(StatusCode::kOutOfMemory, "%s shape %s has more than 2^40 elements",
+                               what, s.str().c_str());
         }
         total *= d;
     }
@@ -38,8 +38,7 @@ void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
 
 Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
     if (count < 0 || count > kMaxElements) {
-        return make_status(StatusCode::kOutOfMemory,
-                           "buffer of %lld floats is outside [0, 2^40]",
+        return make_status(StatusCode::kOutOfMemory, "buffer of %lld floats is outside [0, 2^40]",
                            static_cast<long long>(count));
     }
     AlignedBuffer b;

@@ -30,26 +30,30 @@ Status checked_numel(const Shape& s, const char* what, int64_t* numel);
 struct ConstTensorView {
     const float* data = nullptr;
     Shape shape;
-    const float* plane_ptr(int64_t n, int64_t c) const { return data + (n * shape.c + c) * shape.plane(); }
+    const float* plane_ptr(int64_t n, int64_t c) const {
+        return data + (n * shape.c + c) * shape.plane();
+    }
 };
 
 struct TensorView {
     float* data = nullptr;
     Shape shape;
-    float* plane_ptr(int64_t n, int64_t c) const { return data + (n * shape.c + c) * shape.plane(); }
+    float* plane_ptr(int64_t n, int64_t c) const {
+        return data + (n * shape.c + c) * shape.plane();
+    }
     operator ConstTensorView() const { return {data, shape}; }  // NOLINT: implicit by design
 };
 
 // Owning, zero-initialised, 64-byte-aligned float buffer. Move-only.
 class AlignedBuffer {
-public:
+  public:
     AlignedBuffer() = default;
     // Fails with kOutOfMemory (never throws) when the allocation fails.
     static Result<AlignedBuffer> create(int64_t count);
     float* data() const { return data_.get(); }
     int64_t size() const { return size_; }
 
-private:
+  private:
     struct Free {
         void operator()(float* p) const;
     };
@@ -58,7 +62,7 @@ private:
 };
 
 class Tensor {
-public:
+  public:
     Tensor() = default;
     static Result<Tensor> create(const Shape& shape);
 
@@ -70,7 +74,7 @@ public:
     operator TensorView() const { return view(); }        // NOLINT: implicit by design
     operator ConstTensorView() const { return cview(); }  // NOLINT: implicit by design
 
-private:
+  private:
     Shape shape_;
     AlignedBuffer buf_;
 };

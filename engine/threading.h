@@ -37,4 +37,20 @@ void parallel_for(int64_t count, int num_threads, const Fn& fn) {
     for (int64_t i = 0; i < count; ++i) fn(i);
 }
 
+// Calls fn(i, thread) for i in [0, count), where thread in [0, resolve_threads(num_threads))
+// identifies the calling thread, so fn can use per-thread scratch. fn must not throw.
+template <typename Fn>
+void parallel_for_with_thread(int64_t count, int num_threads, const Fn& fn) {
+    const int threads = resolve_threads(num_threads);
+#if defined(LUCENT_HAVE_OPENMP)
+    if (threads > 1 && count > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t i = 0; i < count; ++i) fn(i, omp_get_thread_num());
+        return;
+    }
+#endif
+    (void)threads;
+    for (int64_t i = 0; i < count; ++i) fn(i, 0);
+}
+
 }  // namespace lucent

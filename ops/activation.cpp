@@ -17,10 +17,19 @@ Status activation(const Context& ctx, ConstTensorView in, TensorView out, Activa
     LUCENT_RETURN_IF_ERROR(check_shape("activation", "output", out.shape, in.shape));
     int32_t code = kActNone;
     switch (act) {
-        case Activation::kNone: code = kActNone; break;
-        case Activation::kRelu: code = kActLeaky; slope = 0.0f; break;
-        case Activation::kLeakyRelu: code = kActLeaky; break;
-        case Activation::kSigmoid: code = kActSigmoid; break;
+        case Activation::kNone:
+            code = kActNone;
+            break;
+        case Activation::kRelu:
+            code = kActLeaky;
+            slope = 0.0f;
+            break;
+        case Activation::kLeakyRelu:
+            code = kActLeaky;
+            break;
+        case Activation::kSigmoid:
+            code = kActSigmoid;
+            break;
         default:
             return make_status(StatusCode::kInvalidArgument, "activation: unknown activation %d",
                                static_cast<int>(act));

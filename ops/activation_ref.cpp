@@ -6,10 +6,14 @@ namespace lucent::ops::ref {
 
 double apply_activation(Activation act, float slope, double v) {
     switch (act) {
-        case Activation::kNone: return v;
-        case Activation::kRelu: return v > 0.0 ? v : 0.0;
-        case Activation::kLeakyRelu: return v > 0.0 ? v : v * static_cast<double>(slope);
-        case Activation::kSigmoid: return 1.0 / (1.0 + std::exp(-v));
+        case Activation::kNone:
+            return v;
+        case Activation::kRelu:
+            return v > 0.0 ? v : 0.0;
+        case Activation::kLeakyRelu:
+            return v > 0.0 ? v : v * static_cast<double>(slope);
+        case Activation::kSigmoid:
+            return 1.0 / (1.0 + std::exp(-v));
     }
     return v;
 }

@@ -17,7 +17,8 @@ Result<ChannelAttention> ChannelAttention::create(int64_t channels, int64_t hidd
     LUCENT_RETURN_IF_ERROR(check_param("channel_attention", "channels", channels, 1, 1 << 20));
     LUCENT_RETURN_IF_ERROR(check_param("channel_attention", "hidden", hidden, 1, 1 << 20));
     if (fc1_w == nullptr || fc2_w == nullptr) {
-        return make_status(StatusCode::kInvalidArgument, "channel_attention: weight pointer is null");
+        return make_status(StatusCode::kInvalidArgument,
+                           "channel_attention: weight pointer is null");
     }
     if (pooling != ChannelPooling::kAvg && pooling != ChannelPooling::kAvgPlusMax) {
         return make_status(StatusCode::kInvalidArgument, "channel_attention: unknown pooling %d",
@@ -60,7 +61,8 @@ Status ChannelAttention::run(const Context& ctx, ConstTensorView in, TensorView 
         }
         for (int64_t o = 0; o < c; ++o) {
             float s = fc2_b_[static_cast<size_t>(o)];
-            for (int64_t h = 0; h < hidden_; ++h) s += fc2_w_[static_cast<size_t>(o * hidden_ + h)] * hid[static_cast<size_t>(h)];
+            for (int64_t h = 0; h < hidden_; ++h)
+                s += fc2_w_[static_cast<size_t>(o * hidden_ + h)] * hid[static_cast<size_t>(h)];
             acc[o] += s;
         }
     };
@@ -77,9 +79,10 @@ Result<SpatialAttention> SpatialAttention::create(int64_t kernel, const float* w
                                                   const float* bias, const KernelTable& k) {
     LUCENT_RETURN_IF_ERROR(check_param("spatial_attention", "kernel", kernel, 1, 63));
     if (kernel % 2 == 0) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "spatial_attention: kernel %lld must be odd so padding k/2 keeps the size",
-                           static_cast<long long>(kernel));
+        return make_status(
+            StatusCode::kInvalidArgument,
+            "spatial_attention: kernel %lld must be odd so padding k/2 keeps the size",
+            static_cast<long long>(kernel));
     }
     Result<Conv2d> conv = Conv2d::create(Conv2dParams::square(2, 1, kernel), weight, bias, k);
     if (!conv.ok()) return conv.status();
@@ -105,8 +108,8 @@ Status SpatialAttention::run(const Context& ctx, ConstTensorView in, TensorView 
     parallel_for(s.n * chunks, ctx.num_threads, [&](int64_t item) {
         const int64_t b = item / chunks, p0 = (item % chunks) * kChunk;
         const int64_t len = plane - p0 < kChunk ? plane - p0 : kChunk;
-        k.channel_mean_max(in.data + b * s.c * plane + p0, s.c, plane, len,
-                           st + b * 2 * plane + p0, st + (b * 2 + 1) * plane + p0);
+        k.channel_mean_max(in.data + b * s.c * plane + p0, s.c, plane, len, st + b * 2 * plane + p0,
+                           st + (b * 2 + 1) * plane + p0);
     });
     LUCENT_RETURN_IF_ERROR(conv_.run(ctx, stats.value(), logits.value()));
     LUCENT_RETURN_IF_ERROR(activation(ctx, logits.value(), logits.value(), Activation::kSigmoid));

@@ -21,7 +21,7 @@ namespace lucent::ops {
 enum class ChannelPooling : int32_t { kAvg = 0, kAvgPlusMax = 1 };
 
 class ChannelAttention {
-public:
+  public:
     ChannelAttention() = default;
     // fc1_w [hidden, channels], fc1_b [hidden], fc2_w [channels, hidden], fc2_b [channels];
     // biases may be null (zero).
@@ -30,21 +30,21 @@ public:
                                            const float* fc2_b, ChannelPooling pooling);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
 
-private:
+  private:
     int64_t channels_ = 0, hidden_ = 0;
     ChannelPooling pooling_ = ChannelPooling::kAvg;
     std::vector<float> fc1_w_, fc1_b_, fc2_w_, fc2_b_;
 };
 
 class SpatialAttention {
-public:
+  public:
     SpatialAttention() = default;
     // weight [1, 2, k, k] (channel 0 sees the mean, channel 1 the max), bias [1] or null.
     static Result<SpatialAttention> create(int64_t kernel, const float* weight, const float* bias,
                                            const KernelTable& k);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
 
-private:
+  private:
     Conv2d conv_;
 };
 

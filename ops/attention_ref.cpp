@@ -20,7 +20,8 @@ void channel_attention(ConstTensorView in, int64_t hidden, const float* fc1_w, c
         }
         for (int64_t o = 0; o < s.c; ++o) {
             double t = fc2_b[o];
-            for (int64_t j = 0; j < hidden; ++j) t += fc2_w[o * hidden + j] * h[static_cast<size_t>(j)];
+            for (int64_t j = 0; j < hidden; ++j)
+                t += fc2_w[o * hidden + j] * h[static_cast<size_t>(j)];
             (*acc)[static_cast<size_t>(o)] += t;
         }
     };
@@ -55,12 +56,14 @@ void spatial_attention(ConstTensorView in, int64_t kernel, const float* weight, 
     const int64_t plane = s.plane(), pad = kernel / 2;
     for (int64_t n = 0; n < s.n; ++n) {
         std::vector<double> mean(static_cast<size_t>(plane), 0.0);
-        std::vector<double> mx(static_cast<size_t>(plane), -std::numeric_limits<double>::infinity());
+        std::vector<double> mx(static_cast<size_t>(plane),
+                               -std::numeric_limits<double>::infinity());
         for (int64_t c = 0; c < s.c; ++c)
             for (int64_t p = 0; p < plane; ++p) {
                 const double v = in.data[(n * s.c + c) * plane + p];
                 mean[static_cast<size_t>(p)] += v / static_cast<double>(s.c);
-                mx[static_cast<size_t>(p)] = v > mx[static_cast<size_t>(p)] ? v : mx[static_cast<size_t>(p)];
+                mx[static_cast<size_t>(p)] =
+                    v > mx[static_cast<size_t>(p)] ? v : mx[static_cast<size_t>(p)];
             }
         for (int64_t y = 0; y < s.h; ++y) {
             for (int64_t x = 0; x < s.w; ++x) {
@@ -70,7 +73,8 @@ void spatial_attention(ConstTensorView in, int64_t kernel, const float* weight, 
                         const int64_t iy = y - pad + ky, ix = x - pad + kx;
                         if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
                         const size_t p = static_cast<size_t>(iy * s.w + ix);
-                        acc += weight[ky * kernel + kx] * mean[p] + weight[kernel * kernel + ky * kernel + kx] * mx[p];
+                        acc += weight[ky * kernel + kx] * mean[p] +
+                               weight[kernel * kernel + ky * kernel + kx] * mx[p];
                     }
                 const double g = 1.0 / (1.0 + std::exp(-acc));
                 for (int64_t c = 0; c < s.c; ++c) {

@@ -38,7 +38,8 @@ Status concat_channels(const Context& ctx, const ConstTensorView* inputs, int64_
     LUCENT_RETURN_IF_ERROR(check_tensor("concat", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("concat", "output", out.shape, os));
     // (input, channel) of every output channel, so one parallel loop copies all planes.
-    std::vector<int64_t> src_input(static_cast<size_t>(os.c)), src_channel(static_cast<size_t>(os.c));
+    std::vector<int64_t> src_input(static_cast<size_t>(os.c)),
+        src_channel(static_cast<size_t>(os.c));
     for (int64_t i = 0, c = 0; i < count; ++i) {
         for (int64_t k = 0; k < inputs[i].shape.c; ++k, ++c) {
             src_input[static_cast<size_t>(c)] = i;

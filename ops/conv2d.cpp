@@ -1,5 +1,7 @@
-// Conv2d driver. The input is copied once into a zero-padded, phase-split, row-interleaved
-// buffer: phase (py, px) holds padded rows py, py + s_h, ... and columns px, px + s_w, ...
+// Conv2d driver. Work is split into bands of output rows. Each thread copies the input rows
+// its band needs into its own zero-padded, phase-split, row-interleaved buffer (small enough
+// to stay in L2), then runs every output-channel block over it: phase (py, px) holds padded
+// rows py, py + s_h, ... and columns px, px + s_w, ...
 // Output (y, x) with tap (ky, kx) then reads phase ((ky*d_h) % s_h, (kx*d_w) % s_w) at
 // (y + (ky*d_h) / s_h, x + (kx*d_w) / s_w): a stride-1 read, so conv2d_row serves every
 // stride and dilation with contiguous vector loads. Rows of all channels sit together
@@ -17,10 +19,14 @@ namespace lucent::ops {
 
 const char* activation_name(Activation act) {
     switch (act) {
-        case Activation::kNone: return "none";
-        case Activation::kRelu: return "relu";
-        case Activation::kLeakyRelu: return "leaky_relu";
-        case Activation::kSigmoid: return "sigmoid";
+        case Activation::kNone:
+            return "none";
+        case Activation::kRelu:
+            return "relu";
+        case Activation::kLeakyRelu:
+            return "leaky_relu";
+        case Activation::kSigmoid:
+            return "sigmoid";
     }
     return "unknown";
 }
@@ -40,10 +46,20 @@ Conv2dParams Conv2dParams::square(int64_t in_ch, int64_t out_ch, int64_t k, int6
 
 Status epilogue_code(Activation act, float slope, int32_t* code, float* kernel_slope) {
     switch (act) {
-        case Activation::kNone: *code = kActNone; *kernel_slope = 0.0f; return Status();
-        case Activation::kRelu: *code = kActLeaky; *kernel_slope = 0.0f; return Status();
-        case Activation::kLeakyRelu: *code = kActLeaky; *kernel_slope = slope; return Status();
-        case Activation::kSigmoid: break;
+        case Activation::kNone:
+            *code = kActNone;
+            *kernel_slope = 0.0f;
+            return Status();
+        case Activation::kRelu:
+            *code = kActLeaky;
+            *kernel_slope = 0.0f;
+            return Status();
+        case Activation::kLeakyRelu:
+            *code = kActLeaky;
+            *kernel_slope = slope;
+            return Status();
+        case Activation::kSigmoid:
+            break;
     }
     return make_status(StatusCode::kInvalidArgument,
                        "activation '%s' cannot be fused into a convolution epilogue; "
@@ -53,6 +69,9 @@ Status epilogue_code(Activation act, float slope, int32_t* code, float* kernel_s
 
 namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 24;
+// Output rows per band: input rows are re-copied (kernel_h - 1) / stride times per band, and
+// a band's buffer (band + kernel_h - 1 rows of all channels) should stay in L2.
+constexpr int64_t kBandRows = 8;
 
 Status check_range(const char* name, int64_t v, int64_t lo, int64_t hi) {
     if (v < lo || v > hi) {
@@ -179,6 +198,39 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     return c;
 }
 
+void Conv2d::fill_band(const float* src, const Shape& is, int64_t y0, int64_t qrows, float* band,
+                       int64_t pw, int64_t row_stride, int64_t phase_row, int64_t ch_stride) const {
+    const int64_t sh = p_.stride_h, sw = p_.stride_w;
+    for (int64_t q = 0; q < qrows; ++q) {
+        for (int64_t py = 0; py < sh; ++py) {
+            float* prow = band + q * row_stride + py * phase_row;
+            const int64_t iy = (y0 + q) * sh + py - p_.pad_top;
+            if (iy < 0 || iy >= is.h) {
+                std::memset(prow, 0, static_cast<size_t>(phase_row) * sizeof(float));
+                continue;
+            }
+            for (int64_t ic = 0; ic < is.c; ++ic) {
+                const float* srow = src + (ic * is.h + iy) * is.w;
+                float* drow = prow + ic * ch_stride;
+                if (sw == 1) {
+                    std::memset(drow, 0, static_cast<size_t>(p_.pad_left) * sizeof(float));
+                    std::memcpy(drow + p_.pad_left, srow,
+                                static_cast<size_t>(is.w) * sizeof(float));
+                    std::memset(drow + p_.pad_left + is.w, 0,
+                                static_cast<size_t>(pw - p_.pad_left - is.w) * sizeof(float));
+                    continue;
+                }
+                for (int64_t px = 0; px < sw; ++px) {
+                    for (int64_t qx = 0; qx < pw; ++qx) {
+                        const int64_t ix = qx * sw + px - p_.pad_left;
+                        drow[px * pw + qx] = (ix >= 0 && ix < is.w) ? srow[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
 Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const {
     if (k_ == nullptr) {
         return make_status(StatusCode::kInvalidArgument, "conv2d layer was not created");
@@ -195,39 +247,22 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     }
     const Shape& is = in.shape;
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
-    const int64_t hp = is.h + p_.pad_top + p_.pad_bottom, wp = is.w + p_.pad_left + p_.pad_right;
-    const int64_t ph = (hp + sh - 1) / sh, pw = (wp + sw - 1) / sw;
-    // Buffer layout [n][qy][py][ic][px][qx]: padded row qy*sh + py, column qx*sw + px.
+    const int64_t wp = is.w + p_.pad_left + p_.pad_right;
+    const int64_t pw = (wp + sw - 1) / sw;
+    // Band buffer layout [qy][py][ic][px][qx]: padded row (y0 + qy)*sh + py, column qx*sw + px.
     const int64_t ch_stride = sw * pw, phase_row = is.c * ch_stride, row_stride = sh * phase_row;
+    const int64_t extra_rows = ((p_.kernel_h - 1) * p_.dilation_h) / sh;
+    const int64_t band_rows = std::min<int64_t>(kBandRows, os.h);
+    const int64_t band_q = band_rows + extra_rows;
+    const int threads = resolve_threads(ctx.num_threads);
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(
-        checked_numel(Shape{is.n, ph * sh, is.c * sw, pw}, "conv2d padded input", &count));
+        checked_numel(Shape{threads, band_q * sh, is.c, ch_stride}, "conv2d band buffers", &count));
     Result<AlignedBuffer> buf = AlignedBuffer::create(count);
     if (!buf.ok()) return buf.status();
-    AlignedBuffer scratch = std::move(buf).value();
-    float* base = scratch.data();
-    parallel_for(is.n * ph, ctx.num_threads, [&](int64_t item) {
-        const int64_t n = item / ph, qy = item % ph;
-        for (int64_t py = 0; py < sh; ++py) {
-            const int64_t iy = qy * sh + py - p_.pad_top;
-            if (iy < 0 || iy >= is.h) continue;  // stays zero
-            for (int64_t ic = 0; ic < is.c; ++ic) {
-                const float* srow = in.data + ((n * is.c + ic) * is.h + iy) * is.w;
-                float* drow = base + n * ph * row_stride + qy * row_stride + py * phase_row +
-                              ic * ch_stride;
-                if (sw == 1) {
-                    std::memcpy(drow + p_.pad_left, srow, static_cast<size_t>(is.w) * sizeof(float));
-                    continue;
-                }
-                for (int64_t px = 0; px < sw; ++px) {
-                    for (int64_t qx = 0; qx < pw; ++qx) {
-                        const int64_t ix = qx * sw + px - p_.pad_left;
-                        if (ix >= 0 && ix < is.w) drow[px * pw + qx] = srow[ix];
-                    }
-                }
-            }
-        }
-    });
+    const AlignedBuffer scratch = std::move(buf).value();
+    const int64_t per_thread = band_q * row_stride;
+
     std::vector<int64_t> taps(static_cast<size_t>(p_.kernel_h * p_.kernel_w));
     for (int64_t ky = 0; ky < p_.kernel_h; ++ky) {
         for (int64_t kx = 0; kx < p_.kernel_w; ++kx) {
@@ -236,26 +271,39 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
                 (dy / sh) * row_stride + (dy % sh) * phase_row + (dx % sw) * pw + dx / sw;
         }
     }
-    ConvRowsJob j;
-    j.in = base;
-    j.in_cs = ch_stride;
-    j.in_ns = ph * row_stride;
-    j.in_rs = row_stride;
-    j.taps = &taps;
-    j.cin = p_.in_ch;
-    j.cout = p_.out_ch;
-    j.packed = packed_.data();
-    j.bias = bias_.data();
-    j.out = out.data;
-    j.out_cs = os.plane();
-    j.out_ns = os.c * os.plane();
-    j.out_rs = os.w;
-    j.batch = os.n;
-    j.out_h = os.h;
-    j.out_w = os.w;
-    j.prefetch_step = static_cast<int32_t>(p_.kernel_w);
-    LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &j.act, &j.slope));
-    run_conv_rows(ctx, *k_, j);
+    ConvRowArgs base_args{};
+    base_args.in_cs = ch_stride;
+    base_args.taps = taps.data();
+    base_args.ntaps = static_cast<int32_t>(taps.size());
+    base_args.cin = static_cast<int32_t>(is.c);
+    base_args.out_cs = os.plane();
+    base_args.width = static_cast<int32_t>(os.w);
+    base_args.prefetch_step = static_cast<int32_t>(p_.kernel_w);
+    LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &base_args.act, &base_args.slope));
+    const int32_t ocb = k_->conv2d_oc_block;
+    const int64_t blocks = (os.c + ocb - 1) / ocb;
+    const int64_t bands = (os.h + band_rows - 1) / band_rows;
+
+    parallel_for_with_thread(os.n * bands, ctx.num_threads, [&](int64_t item, int thread) {
+        const int64_t n = item / bands, y0 = (item % bands) * band_rows;
+        const int64_t rows = std::min(band_rows, os.h - y0);
+        float* band = scratch.data() + thread * per_thread;
+        fill_band(in.data + n * is.c * is.plane(), is, y0, rows + extra_rows, band, pw, row_stride,
+                  phase_row, ch_stride);
+        // Block-outer: a block's packed weights stay in L1 across the band's rows; the band's
+        // input rows stay in L2 across blocks.
+        for (int64_t b = 0; b < blocks; ++b) {
+            for (int64_t y = 0; y < rows; ++y) {
+                ConvRowArgs a = base_args;
+                a.in = band + y * row_stride;
+                a.w = packed_.data() + b * is.c * base_args.ntaps * ocb;
+                a.bias = bias_.data() + b * ocb;
+                a.out = out.data + ((n * os.c + b * ocb) * os.h + y0 + y) * os.w;
+                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, os.c - b * ocb));
+                k_->conv2d_row(a);
+            }
+        }
+    });
     return Status();
 }
 

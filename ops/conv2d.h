@@ -3,7 +3,8 @@
 // LeakyReLU). Layout NCHW float32; weight [out_ch, in_ch, kernel_h, kernel_w] as PyTorch.
 //
 //   out[n, o, y, x] = act(bias[o] + sum_{i, ky, kx} w[o, i, ky, kx] *
-//                         in[n, i, y*stride_h - pad_top + ky*dilation_h, x*stride_w - pad_left + kx*dilation_w])
+//                         in[n, i, y*stride_h - pad_top + ky*dilation_h, x*stride_w - pad_left +
+//                         kx*dilation_w])
 //   out_h = (in_h + pad_top + pad_bottom - dilation_h*(kernel_h - 1) - 1) / stride_h + 1
 //
 // create() validates and packs the weights for one kernel table; run() is const and may be
@@ -39,7 +40,7 @@ Status conv2d_validate(const Conv2dParams& p);
 Status conv2d_output_shape(const Conv2dParams& p, const Shape& in, Shape* out);
 
 class Conv2d {
-public:
+  public:
     Conv2d() = default;
     // weight: [out_ch, in_ch, kernel_h, kernel_w]; bias: [out_ch] or nullptr.
     static Result<Conv2d> create(const Conv2dParams& p, const float* weight, const float* bias,
@@ -48,15 +49,20 @@ public:
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     const Conv2dParams& params() const { return p_; }
 
-private:
+  private:
+    // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
+    void fill_band(const float* src, const Shape& is, int64_t y0, int64_t qrows, float* band,
+                   int64_t pw, int64_t row_stride, int64_t phase_row, int64_t ch_stride) const;
+
     Conv2dParams p_;
     const KernelTable* k_ = nullptr;
     std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb]
     std::vector<float> bias_;    // [blocks * ocb], zero-padded
 };
 
-// Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into [blocks][in_ch][ntaps][ocb].
-// Shared with ConvTranspose2d, whose per-phase tap subsets use the same kernel.
+// Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into
+// [blocks][in_ch][ntaps][ocb]. Shared with ConvTranspose2d, whose per-phase tap subsets use the
+// same kernel.
 void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64_t w_o_stride,
                        int64_t w_i_stride, const std::vector<int64_t>& tap_index, int32_t ocb,
                        std::vector<float>* packed);

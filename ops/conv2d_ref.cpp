@@ -1,7 +1,5 @@
 #include "ops/ref.h"
 
-
-
 namespace lucent::ops::ref {
 
 void conv2d(const Conv2dParams& p, ConstTensorView in, const float* weight, const float* bias,

@@ -84,9 +84,8 @@ Status conv_transpose2d_output_shape(const ConvTranspose2dParams& p, const Shape
     return checked_numel(*out, "conv_transpose2d output", &numel);
 }
 
-Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p,
-                                                const float* weight, const float* bias,
-                                                const KernelTable& k) {
+Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, const float* weight,
+                                                const float* bias, const KernelTable& k) {
     LUCENT_RETURN_IF_ERROR(conv_transpose2d_validate(p));
     if (weight == nullptr) {
         return make_status(StatusCode::kInvalidArgument, "conv_transpose2d weight pointer is null");
@@ -121,8 +120,8 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p,
             }
             // weight[i, o, t]: out-channel stride kh*kw, in-channel stride out_ch*kh*kw.
             conv_pack_weights(weight, p.out_ch, p.in_ch, p.kernel_h * p.kernel_w,
-                              p.out_ch * p.kernel_h * p.kernel_w, tap_index,
-                              k.conv2d_oc_block, &ph.packed);
+                              p.out_ch * p.kernel_h * p.kernel_w, tap_index, k.conv2d_oc_block,
+                              &ph.packed);
             c.phases_.push_back(std::move(ph));
         }
     }

@@ -1,8 +1,8 @@
 // ConvTranspose2d: torch.nn.ConvTranspose2d with groups = 1. Weight [in_ch, out_ch, kernel_h,
 // kernel_w] exactly as PyTorch stores it; optional bias; fused none / ReLU / LeakyReLU epilogue.
 //
-//   out[n, o, iy*s_h - pad_h + ky*d_h, ix*s_w - pad_w + kx*d_w] += in[n, i, iy, ix] * w[i, o, ky, kx]
-//   out_h = (in_h - 1)*stride_h - 2*pad_h + dilation_h*(kernel_h - 1) + output_padding_h + 1
+//   out[n, o, iy*s_h - pad_h + ky*d_h, ix*s_w - pad_w + kx*d_w] += in[n, i, iy, ix] * w[i, o, ky,
+//   kx] out_h = (in_h - 1)*stride_h - 2*pad_h + dilation_h*(kernel_h - 1) + output_padding_h + 1
 //
 // output_padding must be smaller than the stride or the dilation (PyTorch's rule).
 #pragma once
@@ -31,7 +31,7 @@ Status conv_transpose2d_validate(const ConvTranspose2dParams& p);
 Status conv_transpose2d_output_shape(const ConvTranspose2dParams& p, const Shape& in, Shape* out);
 
 class ConvTranspose2d {
-public:
+  public:
     ConvTranspose2d() = default;
     // weight: [in_ch, out_ch, kernel_h, kernel_w]; bias: [out_ch] or nullptr.
     static Result<ConvTranspose2d> create(const ConvTranspose2dParams& p, const float* weight,
@@ -39,7 +39,7 @@ public:
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     const ConvTranspose2dParams& params() const { return p_; }
 
-private:
+  private:
     // Output rows y with y % stride_h == ry and columns x % stride_w == rx form one phase: a
     // stride-1 correlation of the padded input with the taps that land on that phase.
     struct Phase {

@@ -25,7 +25,8 @@ void conv_transpose2d(const ConvTranspose2dParams& p, ConstTensorView in, const 
                                 if (x < 0 || x >= os.w) continue;
                                 const double w =
                                     weight[((i * os.c + o) * p.kernel_h + ky) * p.kernel_w + kx];
-                                acc[static_cast<size_t>(((n * os.c + o) * os.h + y) * os.w + x)] += w * v;
+                                acc[static_cast<size_t>(((n * os.c + o) * os.h + y) * os.w + x)] +=
+                                    w * v;
                             }
                         }
                     }
@@ -36,7 +37,8 @@ void conv_transpose2d(const ConvTranspose2dParams& p, ConstTensorView in, const 
     for (int64_t idx = 0; idx < os.numel(); ++idx) {
         const int64_t o = (idx / os.plane()) % os.c;
         const double b = bias != nullptr ? bias[o] : 0.0;
-        out.data[idx] = static_cast<float>(apply_activation(p.act, p.slope, acc[static_cast<size_t>(idx)] + b));
+        out.data[idx] =
+            static_cast<float>(apply_activation(p.act, p.slope, acc[static_cast<size_t>(idx)] + b));
     }
 }
 

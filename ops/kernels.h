@@ -16,27 +16,32 @@
 namespace lucent::ops {
 
 // Epilogue activation codes shared by conv kernels and the activation kernel.
-enum ActCode : int32_t { kActNone = 0, kActLeaky = 1 /* relu = leaky with slope 0 */, kActSigmoid = 2 };
+enum ActCode : int32_t {
+    kActNone = 0,
+    kActLeaky = 1 /* relu = leaky with slope 0 */,
+    kActSigmoid = 2
+};
 
 // One output row of one output-channel block of a stride-1 correlation:
-//   out[o*out_cs + x] = act(bias[o] + sum_{ic, t} w[(ic*ntaps + t)*ocb + o] * in[ic*in_cs + taps[t] + x])
+//   out[o*out_cs + x] = act(bias[o] + sum_{ic, t} w[(ic*ntaps + t)*ocb + o] * in[ic*in_cs + taps[t]
+//   + x])
 // for o < noc, x < width. Strided, dilated and transposed convolutions are reduced to this form
 // by the drivers (phase-split input, per-phase tap lists), so one kernel serves them all.
 struct ConvRowArgs {
-    const float* in;       // input at (row, x = 0) of channel 0, tap offset 0
-    int64_t in_cs;         // floats between input channels
-    const int64_t* taps;   // [ntaps] float offsets of each kernel tap, >= 0
-    int32_t ntaps;         // may be 0 (output = bias)
-    int32_t cin;           // input channels
-    const float* w;        // [cin][ntaps][ocb] packed weights of this block (ocb = conv2d_oc_block)
-    const float* bias;     // [noc], or nullptr for zero
-    float* out;            // output at (row, x = 0) of the block's first channel
-    int64_t out_cs;        // floats between output channels
-    int32_t noc;           // valid channels in this block, 1..ocb
-    int32_t width;         // output pixels, >= 1
-    int32_t act;           // kActNone or kActLeaky
-    float slope;           // negative slope for kActLeaky
-    int32_t prefetch_step; // taps between distinct input rows (kernel_w), for prefetching; >= 1
+    const float* in;      // input at (row, x = 0) of channel 0, tap offset 0
+    int64_t in_cs;        // floats between input channels
+    const int64_t* taps;  // [ntaps] float offsets of each kernel tap, >= 0
+    int32_t ntaps;        // may be 0 (output = bias)
+    int32_t cin;          // input channels
+    const float* w;       // [cin][ntaps][ocb] packed weights of this block (ocb = conv2d_oc_block)
+    const float* bias;    // [noc], or nullptr for zero
+    float* out;           // output at (row, x = 0) of the block's first channel
+    int64_t out_cs;       // floats between output channels
+    int32_t noc;          // valid channels in this block, 1..ocb
+    int32_t width;        // output pixels, >= 1
+    int32_t act;          // kActNone or kActLeaky
+    float slope;          // negative slope for kActLeaky
+    int32_t prefetch_step;  // taps between distinct input rows (kernel_w), for prefetching; >= 1
 };
 using Conv2dRowFn = void(const ConvRowArgs& args);
 
@@ -63,8 +68,8 @@ struct PoolRowArgs {
     const float* in;
     int64_t row_stride;
     int32_t kh, kw, stride;
-    int32_t is_max;   // 1 max, 0 average
-    float inv_area;   // 1 / (kh*kw) for average
+    int32_t is_max;  // 1 max, 0 average
+    float inv_area;  // 1 / (kh*kw) for average
     float* out;
     int32_t width;
 };
@@ -74,7 +79,8 @@ using PoolRowFn = void(const PoolRowArgs& args);
 using NearestRowFn = void(const float* in, int32_t r, float* out, int32_t out_w);
 
 // Bilinear row, PyTorch's order of operations:
-//   out[x] = wy0 * (lx0[x]*r0[x0[x]] + lx1[x]*r0[x1[x]]) + wy1 * (lx0[x]*r1[x0[x]] + lx1[x]*r1[x1[x]])
+//   out[x] = wy0 * (lx0[x]*r0[x0[x]] + lx1[x]*r0[x1[x]]) + wy1 * (lx0[x]*r1[x0[x]] +
+//   lx1[x]*r1[x1[x]])
 struct BilinearRowArgs {
     const float* r0;
     const float* r1;
@@ -95,18 +101,18 @@ using PixelUnshuffleRowFn = void(const float* in, int32_t r, float* out, int32_t
 
 // The X-macro list of every microkernel: it declares them per ISA namespace below and fills
 // the dispatch table, so a kernel cannot be added to one without the others.
-#define LUCENT_KERNELS(X)                        \
-    X(conv2d_row, Conv2dRowFn)                   \
-    X(activation, ActivationFn)                  \
-    X(axpby, AxpbyFn)                            \
-    X(scale, ScaleFn)                            \
-    X(mul, MulFn)                                \
-    X(rect_sum_max, RectSumMaxFn)                \
-    X(channel_mean_max, ChannelMeanMaxFn)        \
-    X(pool_row, PoolRowFn)                       \
-    X(nearest_row, NearestRowFn)                 \
-    X(bilinear_row, BilinearRowFn)               \
-    X(pixel_shuffle_row, PixelShuffleRowFn)      \
+#define LUCENT_KERNELS(X)                   \
+    X(conv2d_row, Conv2dRowFn)              \
+    X(activation, ActivationFn)             \
+    X(axpby, AxpbyFn)                       \
+    X(scale, ScaleFn)                       \
+    X(mul, MulFn)                           \
+    X(rect_sum_max, RectSumMaxFn)           \
+    X(channel_mean_max, ChannelMeanMaxFn)   \
+    X(pool_row, PoolRowFn)                  \
+    X(nearest_row, NearestRowFn)            \
+    X(bilinear_row, BilinearRowFn)          \
+    X(pixel_shuffle_row, PixelShuffleRowFn) \
     X(pixel_unshuffle_row, PixelUnshuffleRowFn)
 
 #define LUCENT_DECLARE_KERNEL(name, type) type name;

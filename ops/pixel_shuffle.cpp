@@ -8,16 +8,17 @@ namespace lucent::ops {
 namespace {
 constexpr int64_t kMaxFactor = 64;
 constexpr int64_t kMaxRow = int64_t{1} << 30;  // kernels index a row with int32
-}
+}  // namespace
 
 Status pixel_shuffle_output_shape(const Shape& in, int64_t r, Shape* out) {
     LUCENT_RETURN_IF_ERROR(check_param("pixel_shuffle", "factor", r, 1, kMaxFactor));
     int64_t numel;
     LUCENT_RETURN_IF_ERROR(checked_numel(in, "pixel_shuffle input", &numel));
     if (in.c % (r * r) != 0) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "pixel_shuffle: input channels %lld are not divisible by factor^2 = %lld",
-                           static_cast<long long>(in.c), static_cast<long long>(r * r));
+        return make_status(
+            StatusCode::kInvalidArgument,
+            "pixel_shuffle: input channels %lld are not divisible by factor^2 = %lld",
+            static_cast<long long>(in.c), static_cast<long long>(r * r));
     }
     LUCENT_RETURN_IF_ERROR(check_param("pixel_shuffle", "output width", in.w * r, 1, kMaxRow));
     *out = Shape{in.n, in.c / (r * r), in.h * r, in.w * r};
@@ -51,7 +52,8 @@ Status pixel_shuffle(const Context& ctx, ConstTensorView in, int64_t r, TensorVi
     parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
         const int64_t y = item % os.h, nc = item / os.h;
         const int64_t n = nc / os.c, c = nc % os.c, h = y / r, i = y % r;
-        const float* src = in.data + ((n * in.shape.c + c * r * r + i * r) * in.shape.h + h) * in.shape.w;
+        const float* src =
+            in.data + ((n * in.shape.c + c * r * r + i * r) * in.shape.h + h) * in.shape.w;
         k.pixel_shuffle_row(src, in_plane, static_cast<int32_t>(r), out.data + item * os.w,
                             static_cast<int32_t>(os.w));
     });

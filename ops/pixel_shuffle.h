@@ -1,6 +1,6 @@
 // torch.nn.functional.pixel_shuffle / pixel_unshuffle (exact data movement):
-//   shuffle   [N, C*r*r, H, W] -> [N, C, H*r, W*r]:  out[c, h*r + i, w*r + j] = in[c*r*r + i*r + j, h, w]
-//   unshuffle [N, C, H*r, W*r] -> [N, C*r*r, H, W]:  the inverse
+//   shuffle   [N, C*r*r, H, W] -> [N, C, H*r, W*r]:  out[c, h*r + i, w*r + j] = in[c*r*r + i*r + j,
+//   h, w] unshuffle [N, C, H*r, W*r] -> [N, C*r*r, H, W]:  the inverse
 #pragma once
 
 #include "engine/tensor.h"

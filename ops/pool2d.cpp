@@ -22,8 +22,10 @@ Status pool2d_output_shape(const Pool2dParams& p, const Shape& in, Shape* out) {
     LUCENT_RETURN_IF_ERROR(check_param("pool2d", "kernel_w", p.kernel_w, 1, 1024));
     LUCENT_RETURN_IF_ERROR(check_param("pool2d", "stride_h", p.stride_h, 1, 1024));
     LUCENT_RETURN_IF_ERROR(check_param("pool2d", "stride_w", p.stride_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_param("pool2d", "pad_h (at most kernel_h / 2)", p.pad_h, 0, p.kernel_h / 2));
-    LUCENT_RETURN_IF_ERROR(check_param("pool2d", "pad_w (at most kernel_w / 2)", p.pad_w, 0, p.kernel_w / 2));
+    LUCENT_RETURN_IF_ERROR(
+        check_param("pool2d", "pad_h (at most kernel_h / 2)", p.pad_h, 0, p.kernel_h / 2));
+    LUCENT_RETURN_IF_ERROR(
+        check_param("pool2d", "pad_w (at most kernel_w / 2)", p.pad_w, 0, p.kernel_w / 2));
     const int64_t ph = in.h + 2 * p.pad_h, pw = in.w + 2 * p.pad_w;
     LUCENT_RETURN_IF_ERROR(check_param("pool2d", "padded width", pw, 1, kMaxRow));
     if (ph < p.kernel_h || pw < p.kernel_w) {
@@ -32,7 +34,8 @@ Status pool2d_output_shape(const Pool2dParams& p, const Shape& in, Shape* out) {
                            static_cast<long long>(ph), static_cast<long long>(pw),
                            static_cast<long long>(p.kernel_h), static_cast<long long>(p.kernel_w));
     }
-    *out = Shape{in.n, in.c, (ph - p.kernel_h) / p.stride_h + 1, (pw - p.kernel_w) / p.stride_w + 1};
+    *out =
+        Shape{in.n, in.c, (ph - p.kernel_h) / p.stride_h + 1, (pw - p.kernel_w) / p.stride_w + 1};
     return Status();
 }
 
@@ -94,15 +97,19 @@ Status adaptive_pool2d(const Context& ctx, PoolKind kind, ConstTensorView in, Te
         return make_status(StatusCode::kInvalidArgument, "adaptive_pool2d: unknown kind %d",
                            static_cast<int>(kind));
     }
-    LUCENT_RETURN_IF_ERROR(check_param("adaptive_pool2d", "output height", os.h, 1, int64_t{1} << 24));
-    LUCENT_RETURN_IF_ERROR(check_param("adaptive_pool2d", "output width", os.w, 1, int64_t{1} << 24));
+    LUCENT_RETURN_IF_ERROR(
+        check_param("adaptive_pool2d", "output height", os.h, 1, int64_t{1} << 24));
+    LUCENT_RETURN_IF_ERROR(
+        check_param("adaptive_pool2d", "output width", os.w, 1, int64_t{1} << 24));
     const KernelTable& k = *ctx.k;
     parallel_for(os.n * os.c, ctx.num_threads, [&](int64_t nc) {
         const float* plane = in.data + nc * is.plane();
         for (int64_t oy = 0; oy < os.h; ++oy) {
-            const int64_t y0 = adaptive_bin_start(oy, is.h, os.h), y1 = adaptive_bin_end(oy, is.h, os.h);
+            const int64_t y0 = adaptive_bin_start(oy, is.h, os.h),
+                          y1 = adaptive_bin_end(oy, is.h, os.h);
             for (int64_t ox = 0; ox < os.w; ++ox) {
-                const int64_t x0 = adaptive_bin_start(ox, is.w, os.w), x1 = adaptive_bin_end(ox, is.w, os.w);
+                const int64_t x0 = adaptive_bin_start(ox, is.w, os.w),
+                              x1 = adaptive_bin_end(ox, is.w, os.w);
                 float sum, mx;
                 k.rect_sum_max(plane + y0 * is.w + x0, is.w, y1 - y0, x1 - x0, &sum, &mx);
                 out.data[(nc * os.h + oy) * os.w + ox] =

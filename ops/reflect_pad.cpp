@@ -46,8 +46,8 @@ Status crop(const Context& ctx, ConstTensorView in, int64_t top, int64_t left, T
     const Shape& os = out.shape;
     LUCENT_RETURN_IF_ERROR(check_param("crop", "top", top, 0, is.h - os.h));
     LUCENT_RETURN_IF_ERROR(check_param("crop", "left", left, 0, is.w - os.w));
-    LUCENT_RETURN_IF_ERROR(check_shape("crop", "output batch/channels",
-                                       Shape{os.n, os.c, 1, 1}, Shape{is.n, is.c, 1, 1}));
+    LUCENT_RETURN_IF_ERROR(check_shape("crop", "output batch/channels", Shape{os.n, os.c, 1, 1},
+                                       Shape{is.n, is.c, 1, 1}));
     parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
         const int64_t y = item % os.h, nc = item / os.h;
         std::memcpy(out.data + item * os.w, in.data + (nc * is.h + y + top) * is.w + left,

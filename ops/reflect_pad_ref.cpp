@@ -17,7 +17,8 @@ void reflect_pad(ConstTensorView in, const Padding& pad, TensorView out) {
         for (int64_t y = 0; y < os.h; ++y)
             for (int64_t x = 0; x < os.w; ++x)
                 out.data[(nc * os.h + y) * os.w + x] =
-                    in.data[(nc * is.h + reflect(y - pad.top, is.h)) * is.w + reflect(x - pad.left, is.w)];
+                    in.data[(nc * is.h + reflect(y - pad.top, is.h)) * is.w +
+                            reflect(x - pad.left, is.w)];
 }
 
 }  // namespace lucent::ops::ref

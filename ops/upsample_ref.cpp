@@ -21,7 +21,8 @@ namespace {
 void linear_source(int64_t dst, int64_t in_len, int64_t out_len, int64_t* i0, int64_t* i1,
                    double* l1) {
     double src = (static_cast<double>(dst) + 0.5) * static_cast<double>(in_len) /
-                     static_cast<double>(out_len) - 0.5;
+                     static_cast<double>(out_len) -
+                 0.5;
     if (src < 0.0) src = 0.0;
     *i0 = static_cast<int64_t>(std::floor(src));
     if (*i0 > in_len - 1) *i0 = in_len - 1;
@@ -45,7 +46,8 @@ void upsample_bilinear(ConstTensorView in, TensorView out) {
                 linear_source(x, is.w, os.w, &x0, &x1, &lx);
                 const double top = (1 - lx) * plane[y0 * is.w + x0] + lx * plane[y0 * is.w + x1];
                 const double bot = (1 - lx) * plane[y1 * is.w + x0] + lx * plane[y1 * is.w + x1];
-                out.data[(nc * os.h + y) * os.w + x] = static_cast<float>((1 - ly) * top + ly * bot);
+                out.data[(nc * os.h + y) * os.w + x] =
+                    static_cast<float>((1 - ly) * top + ly * bot);
             }
         }
     }

@@ -43,7 +43,8 @@ TEST(CpuFeatures, CapsOnlyLower) {
 
 TEST(Status, FormatsCodeAndMessage) {
     EXPECT_EQ(Status().to_string(), "ok");
-    const Status st = make_status(StatusCode::kBadWeights, "tensor '%s' is missing", "conv_first.weight");
+    const Status st =
+        make_status(StatusCode::kBadWeights, "tensor '%s' is missing", "conv_first.weight");
     EXPECT_FALSE(st.ok());
     EXPECT_EQ(st.to_string(), "bad weights: tensor 'conv_first.weight' is missing");
     Result<int> r = st;

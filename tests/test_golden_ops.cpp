@@ -159,51 +159,74 @@ double run_case(const Case& c, Isa isa, bool use_ref, const Tensor& expect, Tens
         }
         tol = 2 * FLT_EPSILON * (max_x + 1);
     } else if (c.op == "pixel_shuffle") {
-        if (use_ref) ops::ref::pixel_shuffle(in.t, c.i("r"), *out);
-        else st = ops::pixel_shuffle(ctx, in.t, c.i("r"), *out);
+        if (use_ref)
+            ops::ref::pixel_shuffle(in.t, c.i("r"), *out);
+        else
+            st = ops::pixel_shuffle(ctx, in.t, c.i("r"), *out);
     } else if (c.op == "pixel_unshuffle") {
-        if (use_ref) ops::ref::pixel_unshuffle(in.t, c.i("r"), *out);
-        else st = ops::pixel_unshuffle(ctx, in.t, c.i("r"), *out);
+        if (use_ref)
+            ops::ref::pixel_unshuffle(in.t, c.i("r"), *out);
+        else
+            st = ops::pixel_unshuffle(ctx, in.t, c.i("r"), *out);
     } else if (c.op == "pool2d") {
         ops::Pool2dParams p;
         p.kind = c.s("kind") == "max" ? ops::PoolKind::kMax : ops::PoolKind::kAvg;
         p.kernel_h = p.kernel_w = c.i("k");
         p.stride_h = p.stride_w = c.i("stride");
         p.pad_h = p.pad_w = c.i("pad");
-        if (use_ref) ops::ref::pool2d(p, in.t, *out);
-        else st = ops::pool2d(ctx, p, in.t, *out);
-        tol = p.kind == ops::PoolKind::kMax ? 0.0 : 2 * test::sum_tolerance(p.kernel_h * p.kernel_w, max_x, 1.0);
+        if (use_ref)
+            ops::ref::pool2d(p, in.t, *out);
+        else
+            st = ops::pool2d(ctx, p, in.t, *out);
+        tol = p.kind == ops::PoolKind::kMax
+                  ? 0.0
+                  : 2 * test::sum_tolerance(p.kernel_h * p.kernel_w, max_x, 1.0);
     } else if (c.op == "adaptive_pool2d") {
         const auto kind = c.s("kind") == "max" ? ops::PoolKind::kMax : ops::PoolKind::kAvg;
-        if (use_ref) ops::ref::adaptive_pool2d(kind, in.t, *out);
-        else st = ops::adaptive_pool2d(ctx, kind, in.t, *out);
-        tol = kind == ops::PoolKind::kMax ? 0.0 : 2 * test::sum_tolerance(in.t.shape().plane(), max_x, 1.0);
+        if (use_ref)
+            ops::ref::adaptive_pool2d(kind, in.t, *out);
+        else
+            st = ops::adaptive_pool2d(ctx, kind, in.t, *out);
+        tol = kind == ops::PoolKind::kMax
+                  ? 0.0
+                  : 2 * test::sum_tolerance(in.t.shape().plane(), max_x, 1.0);
     } else if (c.op == "upsample_nearest") {
-        if (use_ref) ops::ref::upsample_nearest(in.t, c.i("r"), *out);
-        else st = ops::upsample_nearest(ctx, in.t, c.i("r"), *out);
+        if (use_ref)
+            ops::ref::upsample_nearest(in.t, c.i("r"), *out);
+        else
+            st = ops::upsample_nearest(ctx, in.t, c.i("r"), *out);
     } else if (c.op == "upsample_bilinear") {
-        if (use_ref) ops::ref::upsample_bilinear(in.t, *out);
-        else st = ops::upsample_bilinear(ctx, in.t, *out);
+        if (use_ref)
+            ops::ref::upsample_bilinear(in.t, *out);
+        else
+            st = ops::upsample_bilinear(ctx, in.t, *out);
         tol = 16 * FLT_EPSILON * max_x;
     } else if (c.op == "reflect_pad") {
         const ops::Padding pad{c.i("pt"), c.i("pb"), c.i("pl"), c.i("pr")};
-        if (use_ref) ops::ref::reflect_pad(in.t, pad, *out);
-        else st = ops::reflect_pad(ctx, in.t, pad, *out);
+        if (use_ref)
+            ops::ref::reflect_pad(in.t, pad, *out);
+        else
+            st = ops::reflect_pad(ctx, in.t, pad, *out);
     } else if (c.op == "concat") {
         Loaded b = load(c, "in2");
         const ConstTensorView parts[] = {in.t, b.t};
-        if (use_ref) ops::ref::concat_channels(parts, 2, *out);
-        else st = ops::concat_channels(ctx, parts, 2, *out);
+        if (use_ref)
+            ops::ref::concat_channels(parts, 2, *out);
+        else
+            st = ops::concat_channels(ctx, parts, 2, *out);
     } else if (c.op == "channel_attention") {
-        Loaded w1 = load(c, "fc1w"), b1 = load(c, "fc1b"), w2 = load(c, "fc2w"), b2 = load(c, "fc2b");
-        const auto pooling = c.s("pooling") == "avgmax" ? ops::ChannelPooling::kAvgPlusMax : ops::ChannelPooling::kAvg;
+        Loaded w1 = load(c, "fc1w"), b1 = load(c, "fc1b"), w2 = load(c, "fc2w"),
+               b2 = load(c, "fc2b");
+        const auto pooling = c.s("pooling") == "avgmax" ? ops::ChannelPooling::kAvgPlusMax
+                                                        : ops::ChannelPooling::kAvg;
         const int64_t hidden = c.i("hidden");
         if (use_ref) {
-            ops::ref::channel_attention(in.t, hidden, w1.flat.data(), b1.flat.data(), w2.flat.data(),
-                                        b2.flat.data(), pooling, *out);
+            ops::ref::channel_attention(in.t, hidden, w1.flat.data(), b1.flat.data(),
+                                        w2.flat.data(), b2.flat.data(), pooling, *out);
         } else {
-            auto ca = ops::ChannelAttention::create(in.t.shape().c, hidden, w1.flat.data(), b1.flat.data(),
-                                                    w2.flat.data(), b2.flat.data(), pooling);
+            auto ca = ops::ChannelAttention::create(in.t.shape().c, hidden, w1.flat.data(),
+                                                    b1.flat.data(), w2.flat.data(), b2.flat.data(),
+                                                    pooling);
             st = ca.ok() ? ca.value().run(ctx, in.t, *out) : ca.status();
         }
         tol = 2 * test::sum_tolerance(in.t.shape().plane() + 2 * in.t.shape().c, max_x, 1.0);
@@ -244,7 +267,8 @@ TEST_P(GoldenOps, EveryOpMatchesPyTorch) {
     EXPECT_EQ(ops_seen.size(), 14u) << "every op family must have a fixture";
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, GoldenOps, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+INSTANTIATE_TEST_SUITE_P(AllIsas, GoldenOps, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
 
 TEST(Npy, RefusesDamagedFiles) {
     const std::string path = ::testing::TempDir() + "/lucent_npy_test.npy";
@@ -255,7 +279,8 @@ TEST(Npy, RefusesDamagedFiles) {
     EXPECT_EQ(back.value().shape, (std::vector<int64_t>{2, 3}));
     EXPECT_EQ(back.value().data[5], 6.0f);
     std::ifstream f(path, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                               std::istreambuf_iterator<char>());
     // Truncations at every length are refused, never crash.
     for (size_t n = 0; n < bytes.size(); ++n) {
         EXPECT_FALSE(parse_npy(bytes.data(), n, "t").ok()) << "truncated to " << n;

@@ -70,9 +70,15 @@ void conv_row_noc(const ConvRowArgs& a) {
     if (rem <= 0) return;
     const __m256i mask = lucent_mask8(rem - 8 * ((rem - 1) / 8));
     switch ((rem + 7) / 8) {
-        case 1: conv_tile<NOC, 1>(a, x0, mask); break;
-        case 2: conv_tile<NOC, 2>(a, x0, mask); break;
-        default: conv_tile<NOC, 3>(a, x0, mask); break;
+        case 1:
+            conv_tile<NOC, 1>(a, x0, mask);
+            break;
+        case 2:
+            conv_tile<NOC, 2>(a, x0, mask);
+            break;
+        default:
+            conv_tile<NOC, 3>(a, x0, mask);
+            break;
     }
 }
 
@@ -80,10 +86,18 @@ void conv_row_noc(const ConvRowArgs& a) {
 
 void conv2d_row(const ConvRowArgs& a) {
     switch (a.noc) {
-        case 1: conv_row_noc<1>(a); break;
-        case 2: conv_row_noc<2>(a); break;
-        case 3: conv_row_noc<3>(a); break;
-        default: conv_row_noc<4>(a); break;
+        case 1:
+            conv_row_noc<1>(a);
+            break;
+        case 2:
+            conv_row_noc<2>(a);
+            break;
+        case 3:
+            conv_row_noc<3>(a);
+            break;
+        default:
+            conv_row_noc<4>(a);
+            break;
     }
 }
 

@@ -83,9 +83,15 @@ void conv_row_noc(const ConvRowArgs& a) {
     if (rem <= 0) return;
     const __mmask16 mask = lucent_mask16(rem - 16 * ((rem - 1) / 16));
     switch ((rem + 15) / 16) {
-        case 1: conv_tile<NOC, 1>(a, x0, mask); break;
-        case 2: conv_tile<NOC, 2>(a, x0, mask); break;
-        default: conv_tile<NOC, 3>(a, x0, mask); break;
+        case 1:
+            conv_tile<NOC, 1>(a, x0, mask);
+            break;
+        case 2:
+            conv_tile<NOC, 2>(a, x0, mask);
+            break;
+        default:
+            conv_tile<NOC, 3>(a, x0, mask);
+            break;
     }
 }
 
@@ -93,14 +99,30 @@ void conv_row_noc(const ConvRowArgs& a) {
 
 void conv2d_row(const ConvRowArgs& a) {
     switch (a.noc) {
-        case 1: conv_row_noc<1>(a); break;
-        case 2: conv_row_noc<2>(a); break;
-        case 3: conv_row_noc<3>(a); break;
-        case 4: conv_row_noc<4>(a); break;
-        case 5: conv_row_noc<5>(a); break;
-        case 6: conv_row_noc<6>(a); break;
-        case 7: conv_row_noc<7>(a); break;
-        default: conv_row_noc<8>(a); break;
+        case 1:
+            conv_row_noc<1>(a);
+            break;
+        case 2:
+            conv_row_noc<2>(a);
+            break;
+        case 3:
+            conv_row_noc<3>(a);
+            break;
+        case 4:
+            conv_row_noc<4>(a);
+            break;
+        case 5:
+            conv_row_noc<5>(a);
+            break;
+        case 6:
+            conv_row_noc<6>(a);
+            break;
+        case 7:
+            conv_row_noc<7>(a);
+            break;
+        default:
+            conv_row_noc<8>(a);
+            break;
     }
 }
 

@@ -28,7 +28,8 @@ void scale(const float* x, float s, float* out, int64_t n) {
 void mul(const float* x, const float* y, float* out, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = lucent_mask16(n - i);
-        const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
+        const __m512 p =
+            _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
         _mm512_mask_storeu_ps(out + i, m, p);
     }
 }

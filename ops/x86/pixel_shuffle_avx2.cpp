@@ -53,13 +53,12 @@ void pixel_shuffle_row(const float* in, int64_t cs, int32_t r, float* out, int32
 }
 
 void pixel_unshuffle_row(const float* in, int32_t r, float* out, int32_t out_w) {
-    const __m256i vidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                            _mm256_set1_epi32(r));
+    const __m256i vidx =
+        _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(r));
     for (int32_t x = 0; x < out_w; x += 8) {
         const __m256i m = lucent_mask8(out_w - x);
-        const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(),
-                                                  in + static_cast<int64_t>(x) * r, vidx,
-                                                  _mm256_castsi256_ps(m), 4);
+        const __m256 v = _mm256_mask_i32gather_ps(
+            _mm256_setzero_ps(), in + static_cast<int64_t>(x) * r, vidx, _mm256_castsi256_ps(m), 4);
         _mm256_maskstore_ps(out + x, m, v);
     }
 }

@@ -17,16 +17,18 @@ void pixel_shuffle_row(const float* in, int64_t cs, int32_t r, float* out, int32
     const float* in1 = in + cs;
     if (r == 2) {
         // out[2w] = in0[w], out[2w+1] = in1[w]; table index 16 + k selects in1[k].
-        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
-                                             15, 31);
+        const __m512i lo =
+            _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi =
+            _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
         const int32_t in_w = out_w / 2;
         for (int32_t i = 0; i < in_w; i += 16) {
             const __mmask16 m = lucent_mask16(in_w - i);
             const __m512 a = _mm512_maskz_loadu_ps(m, in + i);
             const __m512 b = _mm512_maskz_loadu_ps(m, in1 + i);
             const int32_t rem = out_w - 2 * i;
-            _mm512_mask_storeu_ps(out + 2 * i, lucent_mask16(rem), _mm512_permutex2var_ps(a, lo, b));
+            _mm512_mask_storeu_ps(out + 2 * i, lucent_mask16(rem),
+                                  _mm512_permutex2var_ps(a, lo, b));
             if (rem > 16) {
                 _mm512_mask_storeu_ps(out + 2 * i + 16, lucent_mask16(rem - 16),
                                       _mm512_permutex2var_ps(a, hi, b));
@@ -59,8 +61,8 @@ void pixel_shuffle_row(const float* in, int64_t cs, int32_t r, float* out, int32
 
 void pixel_unshuffle_row(const float* in, int32_t r, float* out, int32_t out_w) {
     if (r == 2) {
-        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                               28, 30);
+        const __m512i even =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         for (int32_t x = 0; x < out_w; x += 16) {
             // Needs in[2x .. 2x + 2*rem - 2]; the masks never read past the last needed element.
             const int32_t rem = out_w - x;

@@ -25,8 +25,8 @@ void rect_sum_max(const float* in, int64_t row_stride, int64_t h, int64_t w, flo
 }
 
 void pool_row(const PoolRowArgs& a) {
-    const __m256i vidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                            _mm256_set1_epi32(a.stride));
+    const __m256i vidx =
+        _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(a.stride));
     const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
     for (int32_t x = 0; x < a.width; x += 8) {
         const __m256i m = lucent_mask8(a.width - x);
@@ -35,9 +35,10 @@ void pool_row(const PoolRowArgs& a) {
         for (int32_t ky = 0; ky < a.kh; ++ky) {
             for (int32_t kx = 0; kx < a.kw; ++kx) {
                 const float* src = win + ky * a.row_stride + kx;
-                const __m256 v = a.stride == 1 ? _mm256_maskload_ps(src, m)
-                                               : _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, vidx,
-                                                                          _mm256_castsi256_ps(m), 4);
+                const __m256 v = a.stride == 1
+                                     ? _mm256_maskload_ps(src, m)
+                                     : _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, vidx,
+                                                                _mm256_castsi256_ps(m), 4);
                 acc = a.is_max ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
             }
         }

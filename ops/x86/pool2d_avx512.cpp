@@ -36,9 +36,9 @@ void pool_row(const PoolRowArgs& a) {
         for (int32_t ky = 0; ky < a.kh; ++ky) {
             for (int32_t kx = 0; kx < a.kw; ++kx) {
                 const float* src = win + ky * a.row_stride + kx;
-                const __m512 v = a.stride == 1
-                                     ? _mm512_maskz_loadu_ps(m, src)
-                                     : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, vidx, src, 4);
+                const __m512 v =
+                    a.stride == 1 ? _mm512_maskz_loadu_ps(m, src)
+                                  : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, vidx, src, 4);
                 acc = a.is_max ? _mm512_max_ps(acc, v) : _mm512_add_ps(acc, v);
             }
         }

@@ -29,13 +29,15 @@ static inline __m256 lucent_exp256(__m256 x) {
     p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     __m256i e = _mm256_cvtps_epi32(n);
     e = _mm256_min_epi32(_mm256_max_epi32(e, _mm256_set1_epi32(-126)), _mm256_set1_epi32(127));
-    const __m256 pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23));
+    const __m256 pow2n =
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23));
     return _mm256_mul_ps(p, pow2n);
 }
 
 static inline __m256 lucent_sigmoid256(__m256 x) {
     const __m256 one = _mm256_set1_ps(1.0f);
-    return _mm256_div_ps(one, _mm256_add_ps(one, lucent_exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    return _mm256_div_ps(one,
+                         _mm256_add_ps(one, lucent_exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
 }
 
 // x >= 0 ? x : x * slope.

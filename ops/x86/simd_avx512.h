@@ -32,7 +32,8 @@ static inline __m512 lucent_exp512(__m512 x) {
 
 static inline __m512 lucent_sigmoid512(__m512 x) {
     const __m512 one = _mm512_set1_ps(1.0f);
-    return _mm512_div_ps(one, _mm512_add_ps(one, lucent_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    return _mm512_div_ps(one,
+                         _mm512_add_ps(one, lucent_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
 }
 
 // x >= 0 ? x : x * slope (matches PyTorch's leaky_relu, including x = 0 and -0).

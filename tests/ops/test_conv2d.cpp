@@ -58,7 +58,8 @@ void check_case(Isa isa, const ConvCase& c, Rng& rng, int threads = 1) {
 
 ConvCase random_case(Rng& rng) {
     static const std::vector<int64_t> kCh = {1, 3, 4, 5, 7, 8, 9, 13, 16, 17, 33, 64};
-    static const std::vector<int64_t> kHw = {1, 2, 3, 7, 8, 9, 13, 15, 16, 17, 23, 24, 25, 31, 47, 48, 49, 50, 97};
+    static const std::vector<int64_t> kHw = {1,  2,  3,  7,  8,  9,  13, 15, 16, 17,
+                                             23, 24, 25, 31, 47, 48, 49, 50, 97};
     for (;;) {
         ConvCase c;
         auto& p = c.p;
@@ -98,12 +99,16 @@ TEST_P(Conv2dTest, MatchesReferenceOnGraphLayerShapes) {
     LUCENT_SCOPED_SEED(seed);
     Rng rng(seed);
     // SSR dense block 3x3 (nf = 64, gc = 32) and RED layers, at small odd sizes.
-    struct L { int64_t cin, cout, k, s; ops::Activation act; };
-    const L layers[] = {{64, 32, 3, 1, ops::Activation::kLeakyRelu}, {96, 32, 3, 1, ops::Activation::kLeakyRelu},
-                        {192, 64, 3, 1, ops::Activation::kNone},     {3, 64, 3, 1, ops::Activation::kNone},
-                        {64, 128, 3, 2, ops::Activation::kLeakyRelu}, {256, 64, 1, 1, ops::Activation::kLeakyRelu},
-                        {2, 1, 7, 1, ops::Activation::kNone},        {64, 3, 3, 1, ops::Activation::kNone},
-                        {16, 4, 1, 1, ops::Activation::kRelu}};
+    struct L {
+        int64_t cin, cout, k, s;
+        ops::Activation act;
+    };
+    const L layers[] = {
+        {64, 32, 3, 1, ops::Activation::kLeakyRelu},  {96, 32, 3, 1, ops::Activation::kLeakyRelu},
+        {192, 64, 3, 1, ops::Activation::kNone},      {3, 64, 3, 1, ops::Activation::kNone},
+        {64, 128, 3, 2, ops::Activation::kLeakyRelu}, {256, 64, 1, 1, ops::Activation::kLeakyRelu},
+        {2, 1, 7, 1, ops::Activation::kNone},         {64, 3, 3, 1, ops::Activation::kNone},
+        {16, 4, 1, 1, ops::Activation::kRelu}};
     for (const L& l : layers) {
         ConvCase c;
         c.p = ops::Conv2dParams::square(l.cin, l.cout, l.k, l.s);
@@ -133,7 +138,8 @@ TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2dTest, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2dTest, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
 
 TEST(Conv2dErrors, RejectsBadArguments) {
     const auto& k = ops::kernels_for(Isa::kScalar);
@@ -154,7 +160,8 @@ TEST(Conv2dErrors, RejectsBadArguments) {
 
     auto zero = p;
     zero.stride_h = 0;
-    EXPECT_EQ(ops::Conv2d::create(zero, w.data(), nullptr, k).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(ops::Conv2d::create(zero, w.data(), nullptr, k).status().code(),
+              StatusCode::kInvalidArgument);
     auto big_pad = ops::Conv2dParams::square(4, 3, 9, 1, 0);
     Shape os;
     st = ops::conv2d_output_shape(big_pad, Shape{1, 4, 5, 5}, &os);

@@ -17,12 +17,13 @@ namespace {
 using test::Guarded;
 using test::Rng;
 
-void check(Isa isa, const ops::ConvTranspose2dParams& p, const Shape& is, Rng& rng, int threads = 1) {
-    SCOPED_TRACE(::testing::Message() << isa_name(isa) << " in " << is.str() << " out_ch " << p.out_ch
-                                      << " k " << p.kernel_h << "x" << p.kernel_w << " s " << p.stride_h
-                                      << "," << p.stride_w << " pad " << p.pad_h << "," << p.pad_w
-                                      << " opad " << p.output_padding_h << "," << p.output_padding_w
-                                      << " d " << p.dilation_h << "," << p.dilation_w);
+void check(Isa isa, const ops::ConvTranspose2dParams& p, const Shape& is, Rng& rng,
+           int threads = 1) {
+    SCOPED_TRACE(::testing::Message()
+                 << isa_name(isa) << " in " << is.str() << " out_ch " << p.out_ch << " k "
+                 << p.kernel_h << "x" << p.kernel_w << " s " << p.stride_h << "," << p.stride_w
+                 << " pad " << p.pad_h << "," << p.pad_w << " opad " << p.output_padding_h << ","
+                 << p.output_padding_w << " d " << p.dilation_h << "," << p.dilation_w);
     Shape os;
     ASSERT_TRUE(ops::conv_transpose2d_output_shape(p, is, &os).ok());
     auto w = rng.vec(p.in_ch * p.out_ch * p.kernel_h * p.kernel_w), b = rng.vec(p.out_ch);
@@ -62,7 +63,8 @@ TEST_P(ConvTranspose2dTest, MatchesReferenceOnRandomShapes) {
         p.output_padding_h = rng.uniform_int(0, std::max(p.stride_h, p.dilation_h) - 1);
         p.output_padding_w = rng.uniform_int(0, std::max(p.stride_w, p.dilation_w) - 1);
         p.act = static_cast<ops::Activation>(rng.uniform_int(0, 2));
-        const Shape is{rng.uniform_int(1, 2), p.in_ch, rng.uniform_int(1, 17), rng.uniform_int(1, 23)};
+        const Shape is{rng.uniform_int(1, 2), p.in_ch, rng.uniform_int(1, 17),
+                       rng.uniform_int(1, 23)};
         Shape os;
         if (!ops::conv_transpose2d_output_shape(p, is, &os).ok()) continue;
         check(GetParam(), p, is, rng);
@@ -83,7 +85,8 @@ TEST_P(ConvTranspose2dTest, RedUpsamplerShapeAndThreads) {
     check(GetParam(), p, Shape{2, 32, 1, 1}, rng, 2);
     // Bitwise equality across thread counts.
     auto w = rng.vec(32 * 16 * 16), b = rng.vec(16);
-    auto op = ops::ConvTranspose2d::create(p, w.data(), b.data(), ops::kernels_for(GetParam())).value();
+    auto op =
+        ops::ConvTranspose2d::create(p, w.data(), b.data(), ops::kernels_for(GetParam())).value();
     auto in = Tensor::create({1, 32, 11, 7}).value();
     rng.fill(in.data(), in.numel());
     Shape os;

@@ -20,9 +20,10 @@ using test::Guarded;
 using test::Rng;
 
 const std::vector<Shape>& edge_shapes() {
-    static const std::vector<Shape> shapes = {
-        {1, 1, 1, 1},  {1, 1, 1, 7},  {1, 1, 1, 8},   {1, 1, 1, 9},  {1, 1, 1, 15}, {1, 1, 1, 16},
-        {1, 1, 1, 17}, {1, 1, 1, 33}, {1, 3, 13, 7},  {2, 17, 5, 3}, {1, 64, 11, 13}, {3, 1, 1, 131}};
+    static const std::vector<Shape> shapes = {{1, 1, 1, 1},  {1, 1, 1, 7},    {1, 1, 1, 8},
+                                              {1, 1, 1, 9},  {1, 1, 1, 15},   {1, 1, 1, 16},
+                                              {1, 1, 1, 17}, {1, 1, 1, 33},   {1, 3, 13, 7},
+                                              {2, 17, 5, 3}, {1, 64, 11, 13}, {3, 1, 1, 131}};
     return shapes;
 }
 
@@ -35,8 +36,8 @@ TEST_P(ElementwiseTest, ActivationsMatchReference) {
     Rng rng(seed);
     const auto ctx = test::context_for(GetParam());
     for (const Shape& s : edge_shapes()) {
-        for (auto act : {ops::Activation::kNone, ops::Activation::kRelu, ops::Activation::kLeakyRelu,
-                         ops::Activation::kSigmoid}) {
+        for (auto act : {ops::Activation::kNone, ops::Activation::kRelu,
+                         ops::Activation::kLeakyRelu, ops::Activation::kSigmoid}) {
             SCOPED_TRACE(std::string(ops::activation_name(act)) + " " + s.str());
             Guarded in(s), got(s), ref(s);
             rng.fill_edgy(in.data(), in.numel());
@@ -87,7 +88,8 @@ TEST_P(ElementwiseTest, ArithmeticMatchesReference) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, ElementwiseTest, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+INSTANTIATE_TEST_SUITE_P(AllIsas, ElementwiseTest, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
 
 TEST(ElementwiseErrors, RejectMismatchedShapes) {
     const auto ctx = test::context_for(Isa::kScalar);

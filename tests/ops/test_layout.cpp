@@ -85,7 +85,8 @@ TEST_P(LayoutTest, ReflectPadCropConcat) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, LayoutTest, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+INSTANTIATE_TEST_SUITE_P(AllIsas, LayoutTest, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
 
 TEST(LayoutErrors, RejectImpossibleShapes) {
     Shape os;

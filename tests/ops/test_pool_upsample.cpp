@@ -40,10 +40,10 @@ TEST_P(PoolUpsampleTest, Pool2dMatchesReference) {
                        rng.uniform_int(1, 41)};
         Shape os;
         if (!ops::pool2d_output_shape(p, is, &os).ok()) continue;
-        SCOPED_TRACE(::testing::Message() << (p.kind == ops::PoolKind::kMax ? "max " : "avg ")
-                                          << is.str() << " k " << p.kernel_h << "x" << p.kernel_w
-                                          << " s " << p.stride_h << "," << p.stride_w << " p "
-                                          << p.pad_h << "," << p.pad_w);
+        SCOPED_TRACE(::testing::Message()
+                     << (p.kind == ops::PoolKind::kMax ? "max " : "avg ") << is.str() << " k "
+                     << p.kernel_h << "x" << p.kernel_w << " s " << p.stride_h << "," << p.stride_w
+                     << " p " << p.pad_h << "," << p.pad_w);
         Guarded in(is), got(os), ref(os);
         rng.fill_edgy(in.data(), in.numel());
         ops::ref::pool2d(p, in.cview(), ref.view());
@@ -51,7 +51,8 @@ TEST_P(PoolUpsampleTest, Pool2dMatchesReference) {
         EXPECT_TRUE(got.intact());
         const double tol = p.kind == ops::PoolKind::kMax
                                ? 0.0
-                               : test::sum_tolerance(p.kernel_h * p.kernel_w, test::max_abs(in.data(), in.numel()), 1.0);
+                               : test::sum_tolerance(p.kernel_h * p.kernel_w,
+                                                     test::max_abs(in.data(), in.numel()), 1.0);
         EXPECT_TRUE(test::all_close(got.data(), ref.data(), os, tol, "pool2d"));
     }
 }
@@ -63,7 +64,8 @@ TEST_P(PoolUpsampleTest, AdaptiveAndGlobalPoolMatchReference) {
     Rng rng(seed);
     const auto ctx = test::context_for(GetParam(), 2);
     for (int64_t bins : {1, 2, 3, 6}) {
-        for (const Shape& is : {Shape{1, 3, 7, 13}, Shape{2, 17, 11, 5}, Shape{1, 1, 6, 6}, Shape{1, 2, 40, 33}}) {
+        for (const Shape& is :
+             {Shape{1, 3, 7, 13}, Shape{2, 17, 11, 5}, Shape{1, 1, 6, 6}, Shape{1, 2, 40, 33}}) {
             for (auto kind : {ops::PoolKind::kAvg, ops::PoolKind::kMax}) {
                 SCOPED_TRACE(::testing::Message() << "bins " << bins << " " << is.str());
                 const Shape os{is.n, is.c, bins, bins};
@@ -74,7 +76,8 @@ TEST_P(PoolUpsampleTest, AdaptiveAndGlobalPoolMatchReference) {
                 EXPECT_TRUE(got.intact());
                 const double tol = kind == ops::PoolKind::kMax
                                        ? 0.0
-                                       : test::sum_tolerance(is.plane(), test::max_abs(in.data(), in.numel()), 1.0);
+                                       : test::sum_tolerance(
+                                             is.plane(), test::max_abs(in.data(), in.numel()), 1.0);
                 EXPECT_TRUE(test::all_close(got.data(), ref.data(), os, tol, "adaptive_pool2d"));
             }
         }
@@ -110,8 +113,9 @@ TEST_P(PoolUpsampleTest, UpsampleMatchesReference) {
     }
     // PPM case: tiny bins up to the feature size, plus arbitrary up- and down-scales.
     const std::vector<std::pair<Shape, Shape>> cases = {
-        {{1, 4, 1, 1}, {1, 4, 13, 17}}, {{1, 4, 2, 2}, {1, 4, 13, 17}}, {{2, 3, 3, 3}, {2, 3, 8, 9}},
-        {{1, 2, 6, 6}, {1, 2, 31, 33}}, {{1, 1, 7, 5}, {1, 1, 3, 2}},   {{1, 1, 5, 9}, {1, 1, 5, 9}}};
+        {{1, 4, 1, 1}, {1, 4, 13, 17}}, {{1, 4, 2, 2}, {1, 4, 13, 17}},
+        {{2, 3, 3, 3}, {2, 3, 8, 9}},   {{1, 2, 6, 6}, {1, 2, 31, 33}},
+        {{1, 1, 7, 5}, {1, 1, 3, 2}},   {{1, 1, 5, 9}, {1, 1, 5, 9}}};
     for (const auto& [is, os] : cases) {
         SCOPED_TRACE(is.str() + " -> " + os.str());
         Guarded in(is), got(os), ref(os);
@@ -121,11 +125,13 @@ TEST_P(PoolUpsampleTest, UpsampleMatchesReference) {
         EXPECT_TRUE(got.intact());
         // Float weights vs the double oracle: a few roundings of max|x|.
         EXPECT_TRUE(test::all_close(got.data(), ref.data(), os,
-                                    16 * FLT_EPSILON * test::max_abs(in.data(), in.numel()), "bilinear"));
+                                    16 * FLT_EPSILON * test::max_abs(in.data(), in.numel()),
+                                    "bilinear"));
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, PoolUpsampleTest, ::testing::ValuesIn(test::all_isas()), test::IsaName());
+INSTANTIATE_TEST_SUITE_P(AllIsas, PoolUpsampleTest, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
 
 TEST(PoolErrors, RejectBadParameters) {
     Shape os;

@@ -38,8 +38,8 @@ inline ::testing::AssertionResult all_close(const float* got, const float* ref, 
                           n = i / (s.plane() * s.c);
             return ::testing::AssertionFailure()
                    << what << ": mismatch at index " << i << " (n=" << n << ", c=" << c
-                   << ", h=" << h << ", w=" << w << ") of " << s.str() << ": got " << g
-                   << ", ref " << r << ", |diff| " << std::fabs(g - r) << " > tol " << tol;
+                   << ", h=" << h << ", w=" << w << ") of " << s.str() << ": got " << g << ", ref "
+                   << r << ", |diff| " << std::fabs(g - r) << " > tol " << tol;
         }
     }
     return ::testing::AssertionSuccess();

@@ -12,14 +12,16 @@
 namespace lucent::test {
 
 class Guarded {
-public:
-    explicit Guarded(const Shape& s) : shape_(s), buf_(static_cast<size_t>(s.numel() + 2 * kGuard)) {
+  public:
+    explicit Guarded(const Shape& s)
+        : shape_(s), buf_(static_cast<size_t>(s.numel() + 2 * kGuard)) {
         for (int64_t i = 0; i < kGuard; ++i) {
             buf_[static_cast<size_t>(i)] = kCanary;
             buf_[static_cast<size_t>(kGuard + s.numel() + i)] = kCanary;
         }
         // Output starts as NaN so a kernel that skips an element is caught too.
-        for (int64_t i = 0; i < s.numel(); ++i) buf_[static_cast<size_t>(kGuard + i)] = std::nanf("");
+        for (int64_t i = 0; i < s.numel(); ++i)
+            buf_[static_cast<size_t>(kGuard + i)] = std::nanf("");
     }
     float* data() { return buf_.data() + kGuard; }
     const float* data() const { return buf_.data() + kGuard; }
@@ -36,7 +38,7 @@ public:
         return true;
     }
 
-private:
+  private:
     static constexpr int64_t kGuard = 32;
     static constexpr float kCanary = -12345.678f;
     Shape shape_;

@@ -19,12 +19,14 @@ inline uint32_t test_seed() {
     SCOPED_TRACE(::testing::Message() << "replay with --gtest_random_seed=" << (seed))
 
 class Rng {
-public:
+  public:
     explicit Rng(uint32_t seed) : gen_(seed) {}
     int64_t uniform_int(int64_t lo, int64_t hi) {  // inclusive
         return std::uniform_int_distribution<int64_t>(lo, hi)(gen_);
     }
-    float uniform(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(gen_); }
+    float uniform(float lo, float hi) {
+        return std::uniform_real_distribution<float>(lo, hi)(gen_);
+    }
     // Uniform in [-1, 1], with exact zeros, -0.0f and a few large values mixed in.
     void fill_edgy(float* p, int64_t n) {
         for (int64_t i = 0; i < n; ++i) {
@@ -53,7 +55,7 @@ public:
         return v[static_cast<size_t>(uniform_int(0, static_cast<int64_t>(v.size()) - 1))];
     }
 
-private:
+  private:
     std::mt19937 gen_;
 };
 

@@ -25,7 +25,7 @@ enum class StatusCode : int32_t {
 const char* status_code_name(StatusCode code);
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;  // OK
     Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -36,7 +36,7 @@ public:
     // "<code name>: <message>", or "ok".
     std::string to_string() const;
 
-private:
+  private:
     StatusCode code_ = StatusCode::kOk;
     std::string message_;
 };
@@ -47,9 +47,9 @@ Status make_status(StatusCode code, const char* fmt, ...) __attribute__((format(
 // Either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : value_(std::move(value)) {}                   // NOLINT: implicit by design
-    Result(Status status) : status_(std::move(status)) {            // NOLINT: implicit by design
+  public:
+    Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
+    Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
         if (status_.ok()) status_ = Status(StatusCode::kInternal, "Result built from OK status");
     }
     bool ok() const { return status_.ok(); }
@@ -58,15 +58,15 @@ public:
     const T& value() const& { return *value_; }
     T&& value() && { return std::move(*value_); }
 
-private:
+  private:
     Status status_;
     std::optional<T> value_;
 };
 
 }  // namespace lucent
 
-#define LUCENT_RETURN_IF_ERROR(expr)                          \
-    do {                                                      \
-        ::lucent::Status lucent_status_tmp_ = (expr);         \
+#define LUCENT_RETURN_IF_ERROR(expr)                             \
+    do {                                                         \
+        ::lucent::Status lucent_status_tmp_ = (expr);            \
         if (!lucent_status_tmp_.ok()) return lucent_status_tmp_; \
     } while (0)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One command, on a fresh Debian 12 machine, from the repository root:
+#   bash tests/setup_and_test.sh
+# installs what Lucent needs from Debian's packages, builds with warnings as errors, runs the
+# whole suite under the default ISA, LUCENT_MAX_ISA=avx2 and LUCENT_MAX_ISA=scalar, checks
+# that no ISA translation unit exports weak or inline symbols, checks formatting, and runs
+# the suite again under AddressSanitizer + UndefinedBehaviorSanitizer. .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build clang-format libeigen3-dev libstb-dev libgtest-dev
+          libbenchmark-dev python3 python3-numpy python3-torch python3-skimage)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
+
+jobs=$(nproc)
+echo "== build (Release, -Werror)"
+cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUCENT_WERROR=ON
+cmake --build build-ci -j "$jobs"
+
+for isa in default avx2 scalar; do
+    echo "== tests, LUCENT_MAX_ISA=$isa"
+    if [ "$isa" = default ]; then
+        (cd build-ci && env -u LUCENT_MAX_ISA ctest --output-on-failure -j "$jobs")
+    else
+        (cd build-ci && LUCENT_MAX_ISA=$isa ctest --output-on-failure -j "$jobs")
+    fi
+done
+
+echo "== ISA translation units export no weak / inline symbols"
+bad=0
+while read -r src; do
+    [ -n "$src" ] || continue
+    obj="build-ci/CMakeFiles/lucent.dir/${src}.o"
+    [ -f "$obj" ] || { echo "missing object $obj"; bad=1; continue; }
+    if nm --defined-only -C "$obj" | grep -E ' [WVu] '; then
+        echo "weak or unique symbols in $obj (see STYLE.md, ODR rules for ISA TUs)"
+        bad=1
+    fi
+done < build-ci/isa_sources.txt
+[ "$bad" -eq 0 ]
+
+echo "== clang-format"
+git ls-files '*.cpp' '*.h' '*.hpp' | xargs clang-format --dry-run --Werror
+
+echo "== build and tests under ASan + UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCENT_SANITIZE=ON \
+      -DLUCENT_WERROR=ON -DLUCENT_BUILD_BENCH=OFF
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j "$jobs")
+
+echo "== all checks passed"
