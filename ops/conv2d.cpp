@@ -102,6 +102,22 @@ Status conv2d_validate(const Conv2dParams& p) {
                            "conv2d reduction length in_ch*kernel_h*kernel_w = %lld exceeds 2^30",
                            static_cast<long long>(p.in_ch * p.kernel_h * p.kernel_w));
     }
+    if (p.algo == Conv2dAlgo::kWinograd &&
+        (p.kernel_h != 3 || p.kernel_w != 3 || p.stride_h != 1 || p.stride_w != 1 ||
+         p.dilation_h != 1 || p.dilation_w != 1)) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "conv2d algo winograd needs a 3x3 kernel with stride 1 and dilation 1, "
+                           "not %lldx%lld stride %lld,%lld dilation %lld,%lld",
+                           static_cast<long long>(p.kernel_h), static_cast<long long>(p.kernel_w),
+                           static_cast<long long>(p.stride_h), static_cast<long long>(p.stride_w),
+                           static_cast<long long>(p.dilation_h),
+                           static_cast<long long>(p.dilation_w));
+    }
+    if (p.algo != Conv2dAlgo::kAuto && p.algo != Conv2dAlgo::kDirect &&
+        p.algo != Conv2dAlgo::kWinograd) {
+        return make_status(StatusCode::kInvalidArgument, "conv2d algo %d is unknown",
+                           static_cast<int>(p.algo));
+    }
     int32_t code;
     float slope;
     return epilogue_code(p.act, p.slope, &code, &slope);
@@ -178,6 +194,37 @@ void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& 
     });
 }
 
+namespace {
+
+// U = G g G^T for each (out, in) pair, G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2],
+// [0, 0, 1]], computed in double, packed per position xi as a 1-tap conv2d_row weight.
+void winograd_transform_weights(const Conv2dParams& p, const float* weight, int32_t ocb,
+                                std::vector<float>* packed) {
+    static const double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const int64_t blocks = (p.out_ch + ocb - 1) / ocb;
+    const int64_t per_xi = blocks * p.in_ch * ocb;
+    packed->assign(static_cast<size_t>(16 * per_xi), 0.0f);
+    for (int64_t o = 0; o < p.out_ch; ++o) {
+        for (int64_t i = 0; i < p.in_ch; ++i) {
+            const float* g = weight + (o * p.in_ch + i) * 9;
+            double gg[4][3];  // G g
+            for (int r = 0; r < 4; ++r)
+                for (int c = 0; c < 3; ++c)
+                    gg[r][c] = kG[r][0] * g[c] + kG[r][1] * g[3 + c] + kG[r][2] * g[6 + c];
+            for (int r = 0; r < 4; ++r) {
+                for (int c = 0; c < 4; ++c) {
+                    const double u = gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2];
+                    const int64_t xi = r * 4 + c, b = o / ocb, lane = o % ocb;
+                    (*packed)[static_cast<size_t>(xi * per_xi + (b * p.in_ch + i) * ocb + lane)] =
+                        static_cast<float>(u);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
 Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const float* bias,
                               const KernelTable& k) {
     LUCENT_RETURN_IF_ERROR(conv2d_validate(p));
@@ -195,6 +242,12 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     const int64_t blocks = (p.out_ch + k.conv2d_oc_block - 1) / k.conv2d_oc_block;
     c.bias_.assign(static_cast<size_t>(blocks * k.conv2d_oc_block), 0.0f);
     if (bias != nullptr) std::copy(bias, bias + p.out_ch, c.bias_.begin());
+    const bool eligible = p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
+                          p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1;
+    c.winograd_ = p.algo == Conv2dAlgo::kWinograd ||
+                  (p.algo == Conv2dAlgo::kAuto && eligible && p.in_ch >= kWinogradMinChannels &&
+                   p.out_ch >= kWinogradMinChannels);
+    if (c.winograd_) winograd_transform_weights(p, weight, k.conv2d_oc_block, &c.wino_packed_);
     return c;
 }
 
@@ -245,6 +298,11 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     if (in.data == nullptr || out.data == nullptr) {
         return make_status(StatusCode::kInvalidArgument, "conv2d tensor data pointer is null");
     }
+    return winograd_ ? run_winograd(ctx, in, out, os) : run_direct(ctx, in, out, os);
+}
+
+Status Conv2d::run_direct(const Context& ctx, ConstTensorView in, TensorView out,
+                          const Shape& os) const {
     const Shape& is = in.shape;
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
     const int64_t wp = is.w + p_.pad_left + p_.pad_right;
@@ -301,6 +359,95 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
                 a.out = out.data + ((n * os.c + b * ocb) * os.h + y0 + y) * os.w;
                 a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, os.c - b * ocb));
                 k_->conv2d_row(a);
+            }
+        }
+    });
+    return Status();
+}
+
+// Winograd F(2x2, 3x3), in bands of tile rows per thread: the band's padded input rows are
+// copied (fill_band), transformed per channel into V[16][in_ch][tiles], multiplied per
+// position xi by the transformed weights with the conv2d_row kernel as a 1-tap GEMM into
+// M[16][out_ch][tiles], and transformed back (bias and epilogue fused) into the output.
+Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView out,
+                            const Shape& os) const {
+    const Shape& is = in.shape;
+    const int64_t tiles_h = (os.h + 1) / 2, tiles_w = (os.w + 1) / 2;
+    // About 128 tiles per band keeps V and M in L2 and gives the GEMM long rows.
+    const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
+    const int64_t band_tiles = band_th * tiles_w;
+    // Tiles read 2*tiles_w + 2 padded columns; pad with zeros beyond the real padding.
+    const int64_t pw = std::max(is.w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
+    const int64_t ch_stride = pw, row_stride = is.c * pw;
+    const int64_t qrows = 2 * band_th + 2;
+    const int32_t ocb = k_->conv2d_oc_block;
+    const int64_t blocks = (os.c + ocb - 1) / ocb, c_pad = blocks * ocb;
+    const int64_t v_xs = is.c * band_tiles, m_xs = c_pad * band_tiles;
+    const int64_t per_thread = qrows * row_stride + 16 * v_xs + 16 * m_xs;
+    const int threads = resolve_threads(ctx.num_threads);
+    int64_t count = 0;
+    LUCENT_RETURN_IF_ERROR(
+        checked_numel(Shape{threads, 1, 1, per_thread}, "conv2d winograd buffers", &count));
+    Result<AlignedBuffer> buf = AlignedBuffer::create(count);
+    if (!buf.ok()) return buf.status();
+    const AlignedBuffer scratch = std::move(buf).value();
+    int32_t act = kActNone;
+    float slope = 0.0f;
+    LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &act, &slope));
+    const std::vector<int64_t> one_tap = {0};
+    const int64_t bands = (tiles_h + band_th - 1) / band_th;
+    const int64_t per_xi = blocks * is.c * ocb;
+
+    parallel_for_with_thread(os.n * bands, ctx.num_threads, [&](int64_t item, int thread) {
+        const int64_t n = item / bands, ty0 = (item % bands) * band_th;
+        const int64_t rows = std::min(band_th, tiles_h - ty0);
+        const int64_t ntiles = rows * tiles_w;
+        float* band = scratch.data() + thread * per_thread;
+        float* v = band + qrows * row_stride;
+        float* m = v + 16 * v_xs;
+        fill_band(in.data + n * is.c * is.plane(), is, 2 * ty0, 2 * rows + 2, band, pw,
+                  row_stride, row_stride, ch_stride);
+        for (int64_t tr = 0; tr < rows; ++tr) {
+            for (int64_t c = 0; c < is.c; ++c) {
+                k_->winograd_input(band + 2 * tr * row_stride + c * ch_stride, row_stride,
+                                   static_cast<int32_t>(tiles_w), v + c * band_tiles + tr * tiles_w,
+                                   v_xs);
+            }
+        }
+        for (int64_t xi = 0; xi < 16; ++xi) {
+            for (int64_t b = 0; b < blocks; ++b) {
+                ConvRowArgs a{};
+                a.in = v + xi * v_xs;
+                a.in_cs = band_tiles;
+                a.taps = one_tap.data();
+                a.ntaps = 1;
+                a.cin = static_cast<int32_t>(is.c);
+                a.w = wino_packed_.data() + xi * per_xi + b * is.c * ocb;
+                a.bias = nullptr;
+                a.out = m + xi * m_xs + b * ocb * band_tiles;
+                a.out_cs = band_tiles;
+                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, os.c - b * ocb));
+                a.width = static_cast<int32_t>(ntiles);
+                a.act = kActNone;
+                a.prefetch_step = 1;
+                k_->conv2d_row(a);
+            }
+        }
+        for (int64_t o = 0; o < os.c; ++o) {
+            for (int64_t tr = 0; tr < rows; ++tr) {
+                const int64_t y = 2 * (ty0 + tr);
+                float* row0 = out.data + ((n * os.c + o) * os.h + y) * os.w;
+                WinogradOutputArgs a;
+                a.m = m + o * band_tiles + tr * tiles_w;
+                a.m_xs = m_xs;
+                a.tiles = static_cast<int32_t>(tiles_w);
+                a.bias = bias_[static_cast<size_t>(o)];
+                a.act = act;
+                a.slope = slope;
+                a.out0 = row0;
+                a.out1 = y + 1 < os.h ? row0 + os.w : nullptr;
+                a.out_w = static_cast<int32_t>(os.w);
+                k_->winograd_output(a);
             }
         }
     });

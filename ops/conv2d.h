@@ -20,6 +20,13 @@
 
 namespace lucent::ops {
 
+// kAuto picks Winograd F(2x2, 3x3) for 3x3, stride-1, undilated layers with at least
+// kWinogradMinChannels input and output channels, and the direct kernel otherwise.
+// Winograd's 2x2 output tiles start at even output coordinates, so its rounding depends on
+// where the tensor starts; kDirect computes every output element in the same order.
+enum class Conv2dAlgo : int32_t { kAuto = 0, kDirect = 1, kWinograd = 2 };
+constexpr int64_t kWinogradMinChannels = 16;
+
 struct Conv2dParams {
     int64_t in_ch = 0, out_ch = 0;
     int64_t kernel_h = 1, kernel_w = 1;
@@ -28,6 +35,7 @@ struct Conv2dParams {
     int64_t dilation_h = 1, dilation_w = 1;
     Activation act = Activation::kNone;  // kNone, kRelu or kLeakyRelu
     float slope = 0.2f;                  // for kLeakyRelu
+    Conv2dAlgo algo = Conv2dAlgo::kAuto;
 
     // PyTorch's nn.Conv2d(in, out, k, stride, padding=k/2 style symmetric padding).
     static Conv2dParams square(int64_t in_ch, int64_t out_ch, int64_t k, int64_t stride = 1,
@@ -48,15 +56,22 @@ class Conv2d {
     // out must already have conv2d_output_shape(params(), in.shape). in and out must not overlap.
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     const Conv2dParams& params() const { return p_; }
+    // True when run() uses Winograd F(2x2, 3x3).
+    bool uses_winograd() const { return winograd_; }
 
   private:
+    Status run_direct(const Context& ctx, ConstTensorView in, TensorView out, const Shape& os) const;
+    Status run_winograd(const Context& ctx, ConstTensorView in, TensorView out,
+                        const Shape& os) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
     void fill_band(const float* src, const Shape& is, int64_t y0, int64_t qrows, float* band,
                    int64_t pw, int64_t row_stride, int64_t phase_row, int64_t ch_stride) const;
 
     Conv2dParams p_;
     const KernelTable* k_ = nullptr;
-    std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb]
+    std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
+    bool winograd_ = false;
+    std::vector<float> wino_packed_;  // [16][blocks][in_ch][ocb]: G g G^T per position
     std::vector<float> bias_;    // [blocks * ocb], zero-padded
 };
 

@@ -99,6 +99,29 @@ using PixelShuffleRowFn = void(const float* in, int64_t cs, int32_t r, float* ou
 // Pixel unshuffle row: out[x] = in[x * r] for x < out_w.
 using PixelUnshuffleRowFn = void(const float* in, int32_t r, float* out, int32_t out_w);
 
+// Winograd F(2x2, 3x3) input transform of one channel for `tiles` consecutive tiles:
+// tile t reads rows in[0..3] (row_stride apart) at columns 2t .. 2t+3 (so 2*tiles + 2 columns
+// must be readable) and writes its 16 transformed values v[xi * v_xs + t], xi = 4*i + j, of
+// B^T d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]].
+using WinogradInputFn = void(const float* in, int64_t row_stride, int32_t tiles, float* v,
+                             int64_t v_xs);
+
+// Winograd F(2x2, 3x3) output transform of one output channel: tile t's 16 products
+// m[xi * m_xs + t] become the 2x2 outputs A^T M A (A^T = [[1,1,1,0],[0,1,-1,-1]]) plus bias,
+// then the epilogue; out0[2t + j] and out1[2t + j] (out1 may be null) for 2t + j < out_w.
+struct WinogradOutputArgs {
+    const float* m;
+    int64_t m_xs;
+    int32_t tiles;
+    float bias;
+    int32_t act;  // kActNone or kActLeaky
+    float slope;
+    float* out0;
+    float* out1;
+    int32_t out_w;
+};
+using WinogradOutputFn = void(const WinogradOutputArgs& args);
+
 // The X-macro list of every microkernel: it declares them per ISA namespace below and fills
 // the dispatch table, so a kernel cannot be added to one without the others.
 #define LUCENT_KERNELS(X)                   \
@@ -113,7 +136,9 @@ using PixelUnshuffleRowFn = void(const float* in, int32_t r, float* out, int32_t
     X(nearest_row, NearestRowFn)            \
     X(bilinear_row, BilinearRowFn)          \
     X(pixel_shuffle_row, PixelShuffleRowFn) \
-    X(pixel_unshuffle_row, PixelUnshuffleRowFn)
+    X(pixel_unshuffle_row, PixelUnshuffleRowFn)  \
+    X(winograd_input, WinogradInputFn)           \
+    X(winograd_output, WinogradOutputFn)
 
 #define LUCENT_DECLARE_KERNEL(name, type) type name;
 

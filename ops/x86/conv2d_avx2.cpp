@@ -28,19 +28,38 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     }
     const float* in_x = a.in + x0;
     const float* w = a.w;
-    for (int32_t ic = 0; ic < a.cin; ++ic) {
-        const float* in_c = in_x + ic * a.in_cs;
-        for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-            const float* src = in_c + a.taps[t];
+    if (a.ntaps == 1) {
+        // 1x1 convolutions and the Winograd GEMMs: no tap table, channels unrolled by 4.
+        const float* src0 = in_x + a.taps[0];
+#pragma GCC unroll 4
+        for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
+            const float* src = src0 + ic * a.in_cs;
             __m256 v[NV];
 #pragma GCC unroll 4
             for (int j = 0; j < NV - 1; ++j) v[j] = _mm256_loadu_ps(src + 8 * j);
             v[NV - 1] = _mm256_maskload_ps(src + 8 * (NV - 1), last_mask);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int o = 0; o < NOC; ++o) {
                 const __m256 wv = _mm256_broadcast_ss(w + o);
 #pragma GCC unroll 4
                 for (int j = 0; j < NV; ++j) acc[o][j] = _mm256_fmadd_ps(v[j], wv, acc[o][j]);
+            }
+        }
+    } else {
+        for (int32_t ic = 0; ic < a.cin; ++ic) {
+            const float* in_c = in_x + ic * a.in_cs;
+            for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
+                const float* src = in_c + a.taps[t];
+                __m256 v[NV];
+#pragma GCC unroll 4
+                for (int j = 0; j < NV - 1; ++j) v[j] = _mm256_loadu_ps(src + 8 * j);
+                v[NV - 1] = _mm256_maskload_ps(src + 8 * (NV - 1), last_mask);
+#pragma GCC unroll 4
+                for (int o = 0; o < NOC; ++o) {
+                    const __m256 wv = _mm256_broadcast_ss(w + o);
+#pragma GCC unroll 4
+                    for (int j = 0; j < NV; ++j) acc[o][j] = _mm256_fmadd_ps(v[j], wv, acc[o][j]);
+                }
             }
         }
     }

@@ -32,18 +32,12 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     }
     const float* in_x = a.in + x0;
     const float* w = a.w;
-    for (int32_t ic = 0; ic < a.cin; ++ic) {
-        const float* in_c = in_x + ic * a.in_cs;
-        // Prefetch the next channel's rows (one per kernel row) so L2 latency overlaps the FMAs.
-        const float* next = in_c + a.in_cs;
-        for (int32_t t = 0; t < a.ntaps; t += a.prefetch_step) {
+    if (a.ntaps == 1) {
+        // 1x1 convolutions and the Winograd GEMMs: no tap table, channels unrolled by 4.
+        const float* src0 = in_x + a.taps[0];
 #pragma GCC unroll 4
-            for (int j = 0; j <= NV; ++j) {
-                _mm_prefetch(reinterpret_cast<const char*>(next + a.taps[t] + 16 * j), _MM_HINT_T0);
-            }
-        }
-        for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-            const float* src = in_c + a.taps[t];
+        for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
+            const float* src = src0 + ic * a.in_cs;
             __m512 v[NV];
 #pragma GCC unroll 4
             for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
@@ -53,6 +47,33 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
                 const __m512 wv = _mm512_set1_ps(w[o]);
 #pragma GCC unroll 4
                 for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
+            }
+        }
+    } else {
+        for (int32_t ic = 0; ic < a.cin; ++ic) {
+            const float* in_c = in_x + ic * a.in_cs;
+            // Prefetch the next channel's rows (one per kernel row) so L2 latency overlaps the
+            // FMAs.
+            const float* next = in_c + a.in_cs;
+            for (int32_t t = 0; t < a.ntaps; t += a.prefetch_step) {
+#pragma GCC unroll 4
+                for (int j = 0; j <= NV; ++j) {
+                    _mm_prefetch(reinterpret_cast<const char*>(next + a.taps[t] + 16 * j),
+                                 _MM_HINT_T0);
+                }
+            }
+            for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
+                const float* src = in_c + a.taps[t];
+                __m512 v[NV];
+#pragma GCC unroll 4
+                for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
+                v[NV - 1] = _mm512_maskz_loadu_ps(last_mask, src + 16 * (NV - 1));
+#pragma GCC unroll 8
+                for (int o = 0; o < NOC; ++o) {
+                    const __m512 wv = _mm512_set1_ps(w[o]);
+#pragma GCC unroll 4
+                    for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
+                }
             }
         }
     }

@@ -78,6 +78,9 @@ ConvCase random_case(Rng& rng) {
         p.act = static_cast<ops::Activation>(rng.uniform_int(0, 2));
         p.slope = rng.uniform(0.0f, 0.5f);
         c.in = Shape{rng.uniform_int(1, 2), p.in_ch, rng.pick(kHw), rng.pick(kHw)};
+        const bool winograd_ok = p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
+                                 p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1;
+        p.algo = static_cast<ops::Conv2dAlgo>(rng.uniform_int(0, winograd_ok ? 2 : 1));
         Shape os;
         if (ops::conv2d_output_shape(p, c.in, &os).ok()) return c;
     }
@@ -118,23 +121,52 @@ TEST_P(Conv2dTest, MatchesReferenceOnGraphLayerShapes) {
     }
 }
 
+TEST_P(Conv2dTest, WinogradMatchesReferenceOnAwkwardSizes) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    // Odd and tiny outputs (partial 2x2 tiles), channels around the block widths, asymmetric
+    // padding, and widths around the 16- and 8-tile vector widths.
+    const std::vector<int64_t> ch = {1, 3, 7, 8, 9, 16, 17, 33};
+    const std::vector<int64_t> hw = {1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 34, 35, 67};
+    for (int i = 0; i < 40; ++i) {
+        ConvCase c;
+        c.p = ops::Conv2dParams::square(rng.pick(ch), rng.pick(ch), 3);
+        c.p.pad_top = rng.uniform_int(0, 2);
+        c.p.pad_bottom = rng.uniform_int(0, 2);
+        c.p.pad_left = rng.uniform_int(0, 2);
+        c.p.pad_right = rng.uniform_int(0, 2);
+        c.p.act = static_cast<ops::Activation>(rng.uniform_int(0, 2));
+        c.p.algo = ops::Conv2dAlgo::kWinograd;
+        c.in = Shape{rng.uniform_int(1, 2), c.p.in_ch, rng.pick(hw), rng.pick(hw)};
+        Shape os;
+        if (!ops::conv2d_output_shape(c.p, c.in, &os).ok()) continue;
+        check_case(GetParam(), c, rng, static_cast<int>(rng.uniform_int(1, 3)));
+    }
+}
+
 TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
     LUCENT_REQUIRE_ISA(GetParam());
     Rng rng(test::test_seed());
-    const auto p = ops::Conv2dParams::square(17, 13, 3);
-    const Shape s{2, 17, 29, 37};
-    auto w = rng.vec(13 * 17 * 9), b = rng.vec(13);
-    auto in = Tensor::create(s).value();
-    rng.fill(in.data(), in.numel());
-    auto conv = ops::Conv2d::create(p, w.data(), b.data(), ops::kernels_for(GetParam())).value();
-    Shape os;
-    ASSERT_TRUE(ops::conv2d_output_shape(p, s, &os).ok());
-    auto one = Tensor::create(os).value();
-    ASSERT_TRUE(conv.run(test::context_for(GetParam(), 1), in, one).ok());
-    for (int threads : {2, 3, 4}) {
-        auto many = Tensor::create(os).value();
-        ASSERT_TRUE(conv.run(test::context_for(GetParam(), threads), in, many).ok());
-        EXPECT_TRUE(test::all_close(many.data(), one.data(), os, 0.0, "threads"));
+    for (auto algo : {ops::Conv2dAlgo::kDirect, ops::Conv2dAlgo::kWinograd}) {
+        auto p = ops::Conv2dParams::square(17, 13, 3);
+        p.algo = algo;
+        const Shape s{2, 17, 29, 37};
+        auto w = rng.vec(13 * 17 * 9), b = rng.vec(13);
+        auto in = Tensor::create(s).value();
+        rng.fill(in.data(), in.numel());
+        auto conv =
+            ops::Conv2d::create(p, w.data(), b.data(), ops::kernels_for(GetParam())).value();
+        Shape os;
+        ASSERT_TRUE(ops::conv2d_output_shape(p, s, &os).ok());
+        auto one = Tensor::create(os).value();
+        ASSERT_TRUE(conv.run(test::context_for(GetParam(), 1), in, one).ok());
+        for (int threads : {2, 3, 4}) {
+            auto many = Tensor::create(os).value();
+            ASSERT_TRUE(conv.run(test::context_for(GetParam(), threads), in, many).ok());
+            EXPECT_TRUE(test::all_close(many.data(), one.data(), os, 0.0, "threads"));
+        }
     }
 }
 
@@ -167,6 +199,11 @@ TEST(Conv2dErrors, RejectsBadArguments) {
     st = ops::conv2d_output_shape(big_pad, Shape{1, 4, 5, 5}, &os);
     EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
     EXPECT_NE(st.message().find("smaller than the dilated kernel"), std::string::npos);
+    auto wino = ops::Conv2dParams::square(4, 3, 3, 2);
+    wino.algo = ops::Conv2dAlgo::kWinograd;
+    st = ops::Conv2d::create(wino, w.data(), nullptr, k).status();
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("stride 2,2"), std::string::npos) << st.message();
     auto sig = p;
     sig.act = ops::Activation::kSigmoid;
     EXPECT_FALSE(ops::Conv2d::create(sig, w.data(), nullptr, k).ok());
