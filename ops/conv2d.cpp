@@ -213,7 +213,8 @@ void winograd_transform_weights(const Conv2dParams& p, const float* weight, int3
                     gg[r][c] = kG[r][0] * g[c] + kG[r][1] * g[3 + c] + kG[r][2] * g[6 + c];
             for (int r = 0; r < 4; ++r) {
                 for (int c = 0; c < 4; ++c) {
-                    const double u = gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2];
+                    const double u =
+                        gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2];
                     const int64_t xi = r * 4 + c, b = o / ocb, lane = o % ocb;
                     (*packed)[static_cast<size_t>(xi * per_xi + (b * p.in_ch + i) * ocb + lane)] =
                         static_cast<float>(u);
@@ -405,8 +406,8 @@ Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView o
         float* band = scratch.data() + thread * per_thread;
         float* v = band + qrows * row_stride;
         float* m = v + 16 * v_xs;
-        fill_band(in.data + n * is.c * is.plane(), is, 2 * ty0, 2 * rows + 2, band, pw,
-                  row_stride, row_stride, ch_stride);
+        fill_band(in.data + n * is.c * is.plane(), is, 2 * ty0, 2 * rows + 2, band, pw, row_stride,
+                  row_stride, ch_stride);
         for (int64_t tr = 0; tr < rows; ++tr) {
             for (int64_t c = 0; c < is.c; ++c) {
                 k_->winograd_input(band + 2 * tr * row_stride + c * ch_stride, row_stride,

@@ -60,7 +60,8 @@ class Conv2d {
     bool uses_winograd() const { return winograd_; }
 
   private:
-    Status run_direct(const Context& ctx, ConstTensorView in, TensorView out, const Shape& os) const;
+    Status run_direct(const Context& ctx, ConstTensorView in, TensorView out,
+                      const Shape& os) const;
     Status run_winograd(const Context& ctx, ConstTensorView in, TensorView out,
                         const Shape& os) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
@@ -72,7 +73,7 @@ class Conv2d {
     std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
     bool winograd_ = false;
     std::vector<float> wino_packed_;  // [16][blocks][in_ch][ocb]: G g G^T per position
-    std::vector<float> bias_;    // [blocks * ocb], zero-padded
+    std::vector<float> bias_;         // [blocks * ocb], zero-padded
 };
 
 // Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into

@@ -124,20 +124,20 @@ using WinogradOutputFn = void(const WinogradOutputArgs& args);
 
 // The X-macro list of every microkernel: it declares them per ISA namespace below and fills
 // the dispatch table, so a kernel cannot be added to one without the others.
-#define LUCENT_KERNELS(X)                   \
-    X(conv2d_row, Conv2dRowFn)              \
-    X(activation, ActivationFn)             \
-    X(axpby, AxpbyFn)                       \
-    X(scale, ScaleFn)                       \
-    X(mul, MulFn)                           \
-    X(rect_sum_max, RectSumMaxFn)           \
-    X(channel_mean_max, ChannelMeanMaxFn)   \
-    X(pool_row, PoolRowFn)                  \
-    X(nearest_row, NearestRowFn)            \
-    X(bilinear_row, BilinearRowFn)          \
-    X(pixel_shuffle_row, PixelShuffleRowFn) \
-    X(pixel_unshuffle_row, PixelUnshuffleRowFn)  \
-    X(winograd_input, WinogradInputFn)           \
+#define LUCENT_KERNELS(X)                       \
+    X(conv2d_row, Conv2dRowFn)                  \
+    X(activation, ActivationFn)                 \
+    X(axpby, AxpbyFn)                           \
+    X(scale, ScaleFn)                           \
+    X(mul, MulFn)                               \
+    X(rect_sum_max, RectSumMaxFn)               \
+    X(channel_mean_max, ChannelMeanMaxFn)       \
+    X(pool_row, PoolRowFn)                      \
+    X(nearest_row, NearestRowFn)                \
+    X(bilinear_row, BilinearRowFn)              \
+    X(pixel_shuffle_row, PixelShuffleRowFn)     \
+    X(pixel_unshuffle_row, PixelUnshuffleRowFn) \
+    X(winograd_input, WinogradInputFn)          \
     X(winograd_output, WinogradOutputFn)
 
 #define LUCENT_DECLARE_KERNEL(name, type) type name;
