@@ -14,6 +14,7 @@
 #include <new>
 
 #include "engine/threading.h"
+#include "ops/validate.h"
 
 namespace lucent::ops {
 
@@ -291,14 +292,9 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     }
     Shape os;
     LUCENT_RETURN_IF_ERROR(conv2d_output_shape(p_, in.shape, &os));
-    if (out.shape != os) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv2d output tensor is %s but input %s gives %s",
-                           out.shape.str().c_str(), in.shape.str().c_str(), os.str().c_str());
-    }
-    if (in.data == nullptr || out.data == nullptr) {
-        return make_status(StatusCode::kInvalidArgument, "conv2d tensor data pointer is null");
-    }
+    LUCENT_RETURN_IF_ERROR(check_tensor("conv2d", "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(check_tensor("conv2d", "output", out.data, out.shape));
+    LUCENT_RETURN_IF_ERROR(check_shape("conv2d", "output", out.shape, os));
     return winograd_ ? run_winograd(ctx, in, out, os) : run_direct(ctx, in, out, os);
 }
 

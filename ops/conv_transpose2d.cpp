@@ -10,6 +10,7 @@
 
 #include "engine/threading.h"
 #include "ops/conv2d.h"
+#include "ops/validate.h"
 
 namespace lucent::ops {
 
@@ -136,15 +137,9 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     }
     Shape os;
     LUCENT_RETURN_IF_ERROR(conv_transpose2d_output_shape(p_, in.shape, &os));
-    if (out.shape != os) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv_transpose2d output tensor is %s but input %s gives %s",
-                           out.shape.str().c_str(), in.shape.str().c_str(), os.str().c_str());
-    }
-    if (in.data == nullptr || out.data == nullptr) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv_transpose2d tensor data pointer is null");
-    }
+    LUCENT_RETURN_IF_ERROR(check_tensor("conv_transpose2d", "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(check_tensor("conv_transpose2d", "output", out.data, out.shape));
+    LUCENT_RETURN_IF_ERROR(check_shape("conv_transpose2d", "output", out.shape, os));
     const Shape& is = in.shape;
     const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
     // Padded input, row-interleaved [n][row][ic][col] as in Conv2d: rows -lead_h .. and

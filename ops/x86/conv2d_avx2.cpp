@@ -17,6 +17,23 @@ namespace {
 constexpr int kOcb = 4;
 constexpr int kMaxNv = 3;
 
+// acc[o][j] += w[o] * src[j-th vector] for one (channel, tap): NV input loads (the last one
+// masked), NOC broadcasts, NOC*NV FMAs. Force-inlined so acc stays in registers.
+template <int NOC, int NV>
+__attribute__((always_inline)) inline void accumulate(__m256 (&acc)[NOC][NV], const float* src,
+                                                      const float* w, __m256i last_mask) {
+    __m256 v[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV - 1; ++j) v[j] = _mm256_loadu_ps(src + 8 * j);
+    v[NV - 1] = _mm256_maskload_ps(src + 8 * (NV - 1), last_mask);
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        const __m256 wv = _mm256_broadcast_ss(w + o);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[o][j] = _mm256_fmadd_ps(v[j], wv, acc[o][j]);
+    }
+}
+
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     __m256 acc[NOC][NV];
@@ -33,33 +50,13 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
         const float* src0 = in_x + a.taps[0];
 #pragma GCC unroll 4
         for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
-            const float* src = src0 + ic * a.in_cs;
-            __m256 v[NV];
-#pragma GCC unroll 4
-            for (int j = 0; j < NV - 1; ++j) v[j] = _mm256_loadu_ps(src + 8 * j);
-            v[NV - 1] = _mm256_maskload_ps(src + 8 * (NV - 1), last_mask);
-#pragma GCC unroll 8
-            for (int o = 0; o < NOC; ++o) {
-                const __m256 wv = _mm256_broadcast_ss(w + o);
-#pragma GCC unroll 4
-                for (int j = 0; j < NV; ++j) acc[o][j] = _mm256_fmadd_ps(v[j], wv, acc[o][j]);
-            }
+            accumulate<NOC, NV>(acc, src0 + ic * a.in_cs, w, last_mask);
         }
     } else {
         for (int32_t ic = 0; ic < a.cin; ++ic) {
             const float* in_c = in_x + ic * a.in_cs;
             for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-                const float* src = in_c + a.taps[t];
-                __m256 v[NV];
-#pragma GCC unroll 4
-                for (int j = 0; j < NV - 1; ++j) v[j] = _mm256_loadu_ps(src + 8 * j);
-                v[NV - 1] = _mm256_maskload_ps(src + 8 * (NV - 1), last_mask);
-#pragma GCC unroll 4
-                for (int o = 0; o < NOC; ++o) {
-                    const __m256 wv = _mm256_broadcast_ss(w + o);
-#pragma GCC unroll 4
-                    for (int j = 0; j < NV; ++j) acc[o][j] = _mm256_fmadd_ps(v[j], wv, acc[o][j]);
-                }
+                accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
             }
         }
     }

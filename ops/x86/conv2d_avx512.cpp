@@ -21,6 +21,23 @@ namespace {
 constexpr int kOcb = 8;
 constexpr int kMaxNv = 3;
 
+// acc[o][j] += w[o] * src[j-th vector] for one (channel, tap): NV input loads (the last one
+// masked), NOC broadcasts, NOC*NV FMAs. Force-inlined so acc stays in registers.
+template <int NOC, int NV>
+__attribute__((always_inline)) inline void accumulate(__m512 (&acc)[NOC][NV], const float* src,
+                                                      const float* w, __mmask16 last_mask) {
+    __m512 v[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
+    v[NV - 1] = _mm512_maskz_loadu_ps(last_mask, src + 16 * (NV - 1));
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        const __m512 wv = _mm512_set1_ps(w[o]);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
+    }
+}
+
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     __m512 acc[NOC][NV];
@@ -37,17 +54,7 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
         const float* src0 = in_x + a.taps[0];
 #pragma GCC unroll 4
         for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
-            const float* src = src0 + ic * a.in_cs;
-            __m512 v[NV];
-#pragma GCC unroll 4
-            for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
-            v[NV - 1] = _mm512_maskz_loadu_ps(last_mask, src + 16 * (NV - 1));
-#pragma GCC unroll 8
-            for (int o = 0; o < NOC; ++o) {
-                const __m512 wv = _mm512_set1_ps(w[o]);
-#pragma GCC unroll 4
-                for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
-            }
+            accumulate<NOC, NV>(acc, src0 + ic * a.in_cs, w, last_mask);
         }
     } else {
         for (int32_t ic = 0; ic < a.cin; ++ic) {
@@ -63,17 +70,7 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
                 }
             }
             for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-                const float* src = in_c + a.taps[t];
-                __m512 v[NV];
-#pragma GCC unroll 4
-                for (int j = 0; j < NV - 1; ++j) v[j] = _mm512_loadu_ps(src + 16 * j);
-                v[NV - 1] = _mm512_maskz_loadu_ps(last_mask, src + 16 * (NV - 1));
-#pragma GCC unroll 8
-                for (int o = 0; o < NOC; ++o) {
-                    const __m512 wv = _mm512_set1_ps(w[o]);
-#pragma GCC unroll 4
-                    for (int j = 0; j < NV; ++j) acc[o][j] = _mm512_fmadd_ps(v[j], wv, acc[o][j]);
-                }
+                accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
             }
         }
     }
