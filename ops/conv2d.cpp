@@ -73,31 +73,21 @@ constexpr int64_t kMaxDim = int64_t{1} << 24;
 // Output rows per band: input rows are re-copied (kernel_h - 1) / stride times per band, and
 // a band's buffer (band + kernel_h - 1 rows of all channels) should stay in L2.
 constexpr int64_t kBandRows = 8;
-
-Status check_range(const char* name, int64_t v, int64_t lo, int64_t hi) {
-    if (v < lo || v > hi) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv2d %s = %lld is outside the allowed range [%lld, %lld]", name,
-                           static_cast<long long>(v), static_cast<long long>(lo),
-                           static_cast<long long>(hi));
-    }
-    return Status();
-}
 }  // namespace
 
 Status conv2d_validate(const Conv2dParams& p) {
-    LUCENT_RETURN_IF_ERROR(check_range("in_ch", p.in_ch, 1, kMaxDim));
-    LUCENT_RETURN_IF_ERROR(check_range("out_ch", p.out_ch, 1, kMaxDim));
-    LUCENT_RETURN_IF_ERROR(check_range("kernel_h", p.kernel_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("kernel_w", p.kernel_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("stride_h", p.stride_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("stride_w", p.stride_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("dilation_h", p.dilation_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("dilation_w", p.dilation_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_top", p.pad_top, 0, 1 << 20));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_bottom", p.pad_bottom, 0, 1 << 20));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_left", p.pad_left, 0, 1 << 20));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_right", p.pad_right, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "in_ch", p.in_ch, 1, kMaxDim));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "out_ch", p.out_ch, 1, kMaxDim));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "kernel_h", p.kernel_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "kernel_w", p.kernel_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "stride_h", p.stride_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "stride_w", p.stride_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "dilation_h", p.dilation_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "dilation_w", p.dilation_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "pad_top", p.pad_top, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "pad_bottom", p.pad_bottom, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "pad_left", p.pad_left, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv2d", "pad_right", p.pad_right, 0, 1 << 20));
     if (p.in_ch * p.kernel_h * p.kernel_w > (int64_t{1} << 30)) {
         return make_status(StatusCode::kInvalidArgument,
                            "conv2d reduction length in_ch*kernel_h*kernel_w = %lld exceeds 2^30",

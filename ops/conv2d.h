@@ -84,7 +84,8 @@ void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64
                        std::vector<float>* packed);
 
 // Runs conv2d_row over every (n, block, row) of an already padded, stride-1 input:
-// in_base[n*in_ns + ic*in_cs + y*in_rs + taps[t] + x]. Used by Conv2d and ConvTranspose2d.
+// in_base[n*in_ns + ic*in_cs + y*in_rs + taps[t] + x]. ConvTranspose2d's phases use it;
+// Conv2d runs its own per-thread bands.
 struct ConvRowsJob {
     const float* in = nullptr;
     int64_t in_ns = 0, in_cs = 0, in_rs = 0;

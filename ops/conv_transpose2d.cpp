@@ -16,16 +16,6 @@ namespace lucent::ops {
 
 namespace {
 
-Status check_range(const char* name, int64_t v, int64_t lo, int64_t hi) {
-    if (v < lo || v > hi) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv_transpose2d %s = %lld is outside the allowed range [%lld, %lld]",
-                           name, static_cast<long long>(v), static_cast<long long>(lo),
-                           static_cast<long long>(hi));
-    }
-    return Status();
-}
-
 // Floor division for possibly negative numerators (exact when divisible).
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -35,20 +25,21 @@ int64_t phase_len(int64_t out, int64_t s, int64_t r) { return out > r ? (out - r
 }  // namespace
 
 Status conv_transpose2d_validate(const ConvTranspose2dParams& p) {
-    LUCENT_RETURN_IF_ERROR(check_range("in_ch", p.in_ch, 1, int64_t{1} << 24));
-    LUCENT_RETURN_IF_ERROR(check_range("out_ch", p.out_ch, 1, int64_t{1} << 24));
-    LUCENT_RETURN_IF_ERROR(check_range("kernel_h", p.kernel_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("kernel_w", p.kernel_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("stride_h", p.stride_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("stride_w", p.stride_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("dilation_h", p.dilation_h, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("dilation_w", p.dilation_w, 1, 1024));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_h", p.pad_h, 0, 1 << 20));
-    LUCENT_RETURN_IF_ERROR(check_range("pad_w", p.pad_w, 0, 1 << 20));
-    LUCENT_RETURN_IF_ERROR(check_range("output_padding_h", p.output_padding_h, 0,
-                                       std::max(p.stride_h, p.dilation_h) - 1));
-    LUCENT_RETURN_IF_ERROR(check_range("output_padding_w", p.output_padding_w, 0,
-                                       std::max(p.stride_w, p.dilation_w) - 1));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "in_ch", p.in_ch, 1, int64_t{1} << 24));
+    LUCENT_RETURN_IF_ERROR(
+        check_param("conv_transpose2d", "out_ch", p.out_ch, 1, int64_t{1} << 24));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "kernel_h", p.kernel_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "kernel_w", p.kernel_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "stride_h", p.stride_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "stride_w", p.stride_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "dilation_h", p.dilation_h, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "dilation_w", p.dilation_w, 1, 1024));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "pad_h", p.pad_h, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "pad_w", p.pad_w, 0, 1 << 20));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "output_padding_h", p.output_padding_h,
+                                       0, std::max(p.stride_h, p.dilation_h) - 1));
+    LUCENT_RETURN_IF_ERROR(check_param("conv_transpose2d", "output_padding_w", p.output_padding_w,
+                                       0, std::max(p.stride_w, p.dilation_w) - 1));
     int32_t code;
     float slope;
     return epilogue_code(p.act, p.slope, &code, &slope);
