@@ -1,0 +1,52 @@
+"""Public-domain training and evaluation photos from Debian's python3-skimage data folder.
+
+skimage.data's README and docstrings give their sources: NASA (astronaut, rocket, Hubble deep
+field), Stefan van der Walt and contributors (chelsea, coffee, motorcycle pair, brick/grass/gravel
+textures), the USC-SIPI style test images camera/coins/moon/page/text re-released by the skimage
+team under CC0, and public-domain microscopy (ihc, retina). All are CC0 or public domain.
+
+The split is fixed: HELD_OUT photos are never used for training and give the PSNR/SSIM figures
+in the README.
+"""
+import os
+
+import numpy as np
+
+TRAIN = ["astronaut", "motorcycle_left", "motorcycle_right", "hubble_deep_field", "ihc", "retina",
+         "brick", "grass", "gravel", "camera", "coins", "moon", "page"]
+HELD_OUT = ["chelsea", "coffee", "rocket"]
+
+
+def data_dir():
+    import skimage  # only for locating the folder
+    return os.path.join(os.path.dirname(skimage.__file__), "data")
+
+
+def load(name):
+    """HxWx3 float32 RGB in [0, 1]. Grayscale photos are replicated to three channels."""
+    from skimage import io
+    files = {"hubble_deep_field": "hubble_deep_field.jpg",
+             "retina": "retina.jpg", "rocket": "rocket.jpg"}
+    path = os.path.join(data_dir(), files.get(name, name + ".png"))
+    img = io.imread(path)
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    img = img[..., :3]
+    if img.dtype == np.bool_:
+        img = img.astype(np.uint8) * 255
+    return (img.astype(np.float32) / 255.0).copy()
+
+
+def train_photos():
+    return [load(name) for name in TRAIN]
+
+
+def psnr(a, b):
+    """PSNR in dB of two uint8 images."""
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+
+
+def to_u8(x):
+    """round_half_to_even(clamp(x, 0, 1) * 255), the quantisation of ../shared/GRAPHS.md."""
+    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
