@@ -288,6 +288,24 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     return winograd_ ? run_winograd(ctx, in, out, os) : run_direct(ctx, in, out, os);
 }
 
+uint64_t Conv2d::scratch_bytes(const Shape& in, int threads) const {
+    // The buffer sizes of run_direct() / run_winograd(), rounded up.
+    Shape os;
+    if (!conv2d_output_shape(p_, in, &os).ok()) return 0;
+    const double cols = double(in.w) + double(p_.pad_left + p_.pad_right) + 2.0 * p_.stride_w + 2;
+    double per_thread;
+    if (winograd_) {
+        const int64_t tiles_h = (os.h + 1) / 2, tiles_w = (os.w + 1) / 2;
+        const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
+        per_thread = double(2 * band_th + 2) * double(in.c) * cols +
+                     16.0 * double(band_th * tiles_w) * double(in.c + p_.out_ch + 16);
+    } else {
+        per_thread = double(kBandRows + p_.kernel_h * p_.dilation_h) * double(in.c) * cols;
+    }
+    const double bytes = per_thread * 4.0 * std::max(threads, 1);
+    return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);
+}
+
 Status Conv2d::run_direct(const Context& ctx, ConstTensorView in, TensorView out,
                           const Shape& os) const {
     const Shape& is = in.shape;

@@ -56,6 +56,9 @@ class Conv2d {
     // out must already have conv2d_output_shape(params(), in.shape). in and out must not overlap.
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     const Conv2dParams& params() const { return p_; }
+    // Upper bound of the scratch bytes run() allocates for input shape `in` with `threads`
+    // threads (the per-thread band buffers), for working-memory estimates.
+    uint64_t scratch_bytes(const Shape& in, int threads) const;
     // True when run() uses Winograd F(2x2, 3x3).
     bool uses_winograd() const { return winograd_; }
 

@@ -10,10 +10,11 @@ namespace lucent::ops {
 Status reflect_pad_output_shape(const Shape& in, const Padding& pad, Shape* out) {
     int64_t numel;
     LUCENT_RETURN_IF_ERROR(checked_numel(in, "reflect_pad input", &numel));
-    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "top", pad.top, 0, in.h - 1));
-    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "bottom", pad.bottom, 0, in.h - 1));
-    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "left", pad.left, 0, in.w - 1));
-    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "right", pad.right, 0, in.w - 1));
+    constexpr int64_t kMaxPad = int64_t{1} << 31;
+    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "top", pad.top, 0, kMaxPad));
+    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "bottom", pad.bottom, 0, kMaxPad));
+    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "left", pad.left, 0, kMaxPad));
+    LUCENT_RETURN_IF_ERROR(check_param("reflect_pad", "right", pad.right, 0, kMaxPad));
     *out = Shape{in.n, in.c, in.h + pad.top + pad.bottom, in.w + pad.left + pad.right};
     return checked_numel(*out, "reflect_pad output", &numel);
 }
@@ -27,14 +28,12 @@ Status reflect_pad(const Context& ctx, ConstTensorView in, const Padding& pad, T
     const Shape& is = in.shape;
     parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
         const int64_t y = item % os.h, nc = item / os.h;
-        int64_t sy = y - pad.top;
-        if (sy < 0) sy = -sy;
-        if (sy >= is.h) sy = 2 * (is.h - 1) - sy;
-        const float* src = in.data + (nc * is.h + sy) * is.w;
+        const float* src = in.data + (nc * is.h + mirror_index(y - pad.top, is.h)) * is.w;
         float* dst = out.data + item * os.w;
-        for (int64_t x = 0; x < pad.left; ++x) dst[x] = src[pad.left - x];
+        for (int64_t x = 0; x < pad.left; ++x) dst[x] = src[mirror_index(x - pad.left, is.w)];
         std::memcpy(dst + pad.left, src, static_cast<size_t>(is.w) * sizeof(float));
-        for (int64_t x = 0; x < pad.right; ++x) dst[pad.left + is.w + x] = src[is.w - 2 - x];
+        for (int64_t x = 0; x < pad.right; ++x)
+            dst[pad.left + is.w + x] = src[mirror_index(is.w + x, is.w)];
     });
     return Status();
 }

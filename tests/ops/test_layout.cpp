@@ -58,8 +58,10 @@ TEST_P(LayoutTest, ReflectPadCropConcat) {
     for (int i = 0; i < 30; ++i) {
         const Shape is{rng.uniform_int(1, 2), rng.uniform_int(1, 5), rng.uniform_int(1, 9),
                        rng.uniform_int(1, 19)};
-        ops::Padding pad{rng.uniform_int(0, is.h - 1), rng.uniform_int(0, is.h - 1),
-                         rng.uniform_int(0, is.w - 1), rng.uniform_int(0, is.w - 1)};
+        // Half the cases stay within PyTorch's pad < size rule; the rest test the periodic mirror.
+        const int64_t mh = i % 2 ? is.h - 1 : 2 * is.h + 3, mw = i % 2 ? is.w - 1 : 2 * is.w + 3;
+        ops::Padding pad{rng.uniform_int(0, mh), rng.uniform_int(0, mh), rng.uniform_int(0, mw),
+                         rng.uniform_int(0, mw)};
         SCOPED_TRACE(is.str());
         Shape os;
         ASSERT_TRUE(ops::reflect_pad_output_shape(is, pad, &os).ok());
@@ -95,9 +97,9 @@ TEST(LayoutErrors, RejectImpossibleShapes) {
     EXPECT_NE(st.message().find("not divisible"), std::string::npos);
     EXPECT_FALSE(ops::pixel_unshuffle_output_shape(Shape{1, 3, 5, 4}, 2, &os).ok());
     EXPECT_FALSE(ops::pixel_shuffle_output_shape(Shape{1, 4, 4, 4}, 0, &os).ok());
-    st = ops::reflect_pad_output_shape(Shape{1, 1, 3, 3}, ops::Padding{3, 0, 0, 0}, &os);
+    st = ops::reflect_pad_output_shape(Shape{1, 1, 3, 3}, ops::Padding{-1, 0, 0, 0}, &os);
     EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(st.message().find("top = 3"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("top = -1"), std::string::npos) << st.message();
     auto a = Tensor::create({1, 2, 3, 3}).value(), b = Tensor::create({1, 2, 3, 4}).value();
     const ConstTensorView parts[] = {a, b};
     EXPECT_FALSE(ops::concat_output_shape(parts, 2, &os).ok());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lucent/isa.hpp"     // IWYU pragma: export
+#include "lucent/model.hpp"   // IWYU pragma: export
 #include "lucent/status.hpp"  // IWYU pragma: export
 
 namespace lucent {

@@ -1,0 +1,71 @@
+// The interface both fixed graphs (models/ssr.h, models/red.h) implement, and small helpers
+// they share. A Graph is immutable after create(); run() is const and may be called from
+// several threads at once (each call allocates its own activations).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/tensor.h"
+#include "ops/conv2d.h"
+#include "ops/dispatch.h"
+#include "weights/weight_file.h"
+
+namespace lucent::models {
+
+// How the graph's convolutions are built.
+struct GraphOptions {
+    // kDirect everywhere gives the reference path of the numerics contract (with scalar kernels).
+    ops::Conv2dAlgo conv_algo = ops::Conv2dAlgo::kAuto;
+};
+
+class Graph {
+  public:
+    virtual ~Graph() = default;
+    virtual int64_t in_channels() const = 0;
+    virtual int64_t out_channels() const = 0;
+    // Output shape for an input shape, or kInvalidArgument naming what is wrong with it.
+    virtual Status output_shape(const Shape& in, Shape* out) const = 0;
+    // Peak bytes run() allocates for this input (activations plus convolution scratch for
+    // `threads` threads), saturating at UINT64_MAX. Call output_shape() first.
+    virtual uint64_t working_bytes(const Shape& in, int threads) const = 0;
+    // out must have output_shape(in.shape). Images of the batch run one after another.
+    virtual Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;
+};
+
+// Builds the graph a weight file describes (SSR or RED), with weights packed for `k`.
+Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,
+                                          const GraphOptions& opts);
+
+// Channels [c0, c0 + count) of a one-image tensor: contiguous planes, so a plain view.
+inline TensorView channel_slice(TensorView t, int64_t c0, int64_t count) {
+    return TensorView{t.data + c0 * t.shape.plane(), Shape{1, count, t.shape.h, t.shape.w}};
+}
+
+// One image of a batch.
+inline ConstTensorView image_of(ConstTensorView t, int64_t n) {
+    return ConstTensorView{t.data + n * t.shape.c * t.shape.plane(),
+                           Shape{1, t.shape.c, t.shape.h, t.shape.w}};
+}
+inline TensorView image_of(TensorView t, int64_t n) {
+    return TensorView{t.data + n * t.shape.c * t.shape.plane(),
+                      Shape{1, t.shape.c, t.shape.h, t.shape.w}};
+}
+
+// Saturating byte arithmetic for working-memory estimates.
+inline uint64_t sat_mul(uint64_t a, uint64_t b) {
+    return (b != 0 && a > UINT64_MAX / b) ? UINT64_MAX : a * b;
+}
+inline uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+// Bytes of a float32 tensor of c channels of h x w (one image).
+inline uint64_t plane_bytes(int64_t c, int64_t h, int64_t w) {
+    return sat_mul(sat_mul(sat_mul(static_cast<uint64_t>(c), static_cast<uint64_t>(h)),
+                           static_cast<uint64_t>(w)),
+                   sizeof(float));
+}
+
+// Builds a Conv2d from "<name>.weight" / "<name>.bias" of a checked weight file.
+Result<ops::Conv2d> load_conv(const weights::WeightFile& wf, const std::string& name,
+                              const ops::Conv2dParams& p, const ops::KernelTable& k);
+
+}  // namespace lucent::models
