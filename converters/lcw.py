@@ -73,6 +73,9 @@ def write(path, kind, metadata, tensors):
         with os.fdopen(fd, "wb") as f:
             f.write(header(crc))
             f.write(body)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

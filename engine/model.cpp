@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/default_models.h"
+#include "engine/format_bytes.h"
 #include "engine/threading.h"
 #include "models/graph.h"
 #include "models/ssr.h"
@@ -29,19 +30,6 @@ namespace {
 uint64_t physical_memory() {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
-}
-
-std::string human_bytes(uint64_t b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = static_cast<double>(b);
-    int u = 0;
-    while (v >= 1024.0 && u < 6) {
-        v /= 1024.0;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-    return buf;
 }
 
 Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
@@ -136,8 +124,8 @@ Status Model::run(const float* in, const Dims& in_dims, float* out) const {
                            "than the %s %s; use a smaller image (tiled processing of large images "
                            "is not available yet)",
                            static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
-                           static_cast<long long>(in_dims.n), human_bytes(need.value()).c_str(),
-                           human_bytes(limit).c_str(),
+                           static_cast<long long>(in_dims.n), format_bytes(need.value()).c_str(),
+                           format_bytes(limit).c_str(),
                            impl_->options.max_memory_bytes ? "limit set" : "of physical memory");
     Shape os;
     LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));

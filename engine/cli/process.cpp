@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/format_bytes.h"
 #include "engine/tensor.h"
 #include "ops/dispatch.h"
 #include "ops/upsample.h"
@@ -36,8 +37,6 @@ Result<Layout> layout_for(const Model& model, int64_t c, bool npy) {
                        static_cast<long long>(want));
 }
 
-std::string mib(uint64_t b) { return std::to_string((b + (1u << 20) - 1) >> 20) + " MiB"; }
-
 }  // namespace
 
 Status check_memory(const Model& model, const ImageInfo& info, uint64_t limit) {
@@ -57,8 +56,8 @@ Status check_memory(const Model& model, const ImageInfo& info, uint64_t limit) {
                            "(tiled processing of large images is not available yet)",
                            static_cast<long long>(info.w), static_cast<long long>(info.h),
                            static_cast<long long>(out.w), static_cast<long long>(out.h),
-                           mib(static_cast<uint64_t>(total)).c_str(), mib(work.value()).c_str(),
-                           mib(static_cast<uint64_t>(images)).c_str(), mib(limit).c_str());
+                           format_bytes(static_cast<uint64_t>(total)).c_str(), format_bytes(work.value()).c_str(),
+                           format_bytes(static_cast<uint64_t>(images)).c_str(), format_bytes(limit).c_str());
     return Status();
 }
 
