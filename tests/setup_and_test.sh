@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build clang-format libeigen3-dev libstb-dev libgtest-dev
-          libbenchmark-dev python3 python3-numpy python3-torch python3-skimage)
+          libbenchmark-dev python3 python3-numpy python3-torch python3-skimage python3-pil)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,14 +50,15 @@ Status check_memory(const Model& model, const ImageInfo& info, uint64_t limit) {
                           5.0 * double(out.h * out.w) * double(out.c + 1);
     const double total = double(work.value()) + images;
     if (limit != 0 && total > double(limit))
-        return make_status(StatusCode::kOutOfMemory,
-                           "%lldx%lld -> %lldx%lld needs about %s of memory (%s working, %s of "
-                           "image buffers), more than the %s available; use a smaller image "
-                           "(tiled processing of large images is not available yet)",
-                           static_cast<long long>(info.w), static_cast<long long>(info.h),
-                           static_cast<long long>(out.w), static_cast<long long>(out.h),
-                           format_bytes(static_cast<uint64_t>(total)).c_str(), format_bytes(work.value()).c_str(),
-                           format_bytes(static_cast<uint64_t>(images)).c_str(), format_bytes(limit).c_str());
+        return make_status(
+            StatusCode::kOutOfMemory,
+            "%lldx%lld -> %lldx%lld needs about %s of memory (%s working, %s of "
+            "image buffers), more than the %s available; use a smaller image "
+            "(tiled processing of large images is not available yet)",
+            static_cast<long long>(info.w), static_cast<long long>(info.h),
+            static_cast<long long>(out.w), static_cast<long long>(out.h),
+            format_bytes(static_cast<uint64_t>(total)).c_str(), format_bytes(work.value()).c_str(),
+            format_bytes(static_cast<uint64_t>(images)).c_str(), format_bytes(limit).c_str());
     return Status();
 }
 
