@@ -1,5 +1,6 @@
 #include "models/graph.h"
 
+#include "models/red.h"
 #include "models/ssr.h"
 
 namespace lucent::models {
@@ -20,8 +21,9 @@ Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const o
         if (!m.ok()) return m.status();
         return std::unique_ptr<Graph>(std::move(m).value());
     }
-    return make_status(StatusCode::kUnsupported, "%s: the RED graph is not built yet",
-                       wf.what().c_str());
+    Result<std::unique_ptr<Red>> m = Red::create(wf, k, opts);
+    if (!m.ok()) return m.status();
+    return std::unique_ptr<Graph>(std::move(m).value());
 }
 
 }  // namespace lucent::models

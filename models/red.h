@@ -1,0 +1,53 @@
+// RED: the encoder-decoder enhancement graph of ../shared/GRAPHS.md (pyramid pooling, then
+// channel and spatial attention), built from a weight file (weights/FORMAT.md, kind 2).
+//
+// Per image: e0 (c0, full size) lives until the skip; the pyramid's concatenation is one
+// buffer of c2 + k*c2/4 channels at half size that enc2 and each upsampled stage write into
+// directly; attention runs in place; buffers are freed as soon as the graph is done with them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/graph.h"
+#include "ops/attention.h"
+#include "ops/conv_transpose2d.h"
+
+namespace lucent::models {
+
+struct RedConfig {
+    int64_t in_ch = 3, out_ch = 3, c0 = 64, c1 = 128, c2 = 256;
+    std::vector<int64_t> bins{1, 2, 3, 6};  // empty: no pyramid
+    int64_t reduction = 16, sa_kernel = 7;
+};
+
+Status read_red_config(const weights::WeightFile& wf, RedConfig* cfg);
+
+class Red final : public Graph {
+  public:
+    static Result<std::unique_ptr<Red>> create(const weights::WeightFile& wf,
+                                               const ops::KernelTable& k, const GraphOptions& opts);
+    const RedConfig& config() const { return cfg_; }
+
+    int64_t in_channels() const override { return cfg_.in_ch; }
+    int64_t out_channels() const override { return cfg_.out_ch; }
+    Status output_shape(const Shape& in, Shape* out) const override;
+    uint64_t working_bytes(const Shape& in, int threads) const override;
+    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
+
+  private:
+    Red() = default;
+    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const;
+    // p = PPM(e2), where e2 is channels [0, c2) of `cat`.
+    Status run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) const;
+
+    RedConfig cfg_;
+    ops::Conv2d enc0_, down_, enc2_, fuse_, dec1_, out_;
+    std::vector<ops::Conv2d> stages_;
+    ops::ChannelAttention channel_att_;
+    ops::SpatialAttention spatial_att_;
+    ops::ConvTranspose2d up_;
+};
+
+}  // namespace lucent::models
