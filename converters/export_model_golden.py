@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import convert  # noqa: E402
-from reference_models import SSR  # noqa: E402
+from reference_models import RED, SSR  # noqa: E402
 
 CASES = {
     # name: (graph, constructor kwargs, input shape N, C, H, W)
@@ -23,6 +23,8 @@ CASES = {
     "ssr_unshuffle2_ca": ("ssr", dict(nf=16, nb=1, gc=8, n_up=2, unshuffle=2, attention="channel",
                                       reduction=4), (2, 3, 9, 7)),
     "ssr_pixelshuffle_x3": ("ssr", dict(nf=12, nb=1, gc=6, upsampler="pixelshuffle", ps_scale=3), (1, 3, 6, 5)),
+    "red_bins1236": ("red", dict(c0=16, c1=24, c2=32, bins=[1, 2, 3, 6], reduction=8), (2, 3, 13, 10)),
+    "red_nobins": ("red", dict(c0=8, c1=16, c2=16, bins=[], reduction=4, sa_kernel=3), (1, 3, 5, 7)),
 }
 
 
@@ -34,9 +36,9 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for i, (name, (graph, kwargs, shape)) in enumerate(CASES.items()):
         torch.manual_seed(args.seed + i)
-        model = SSR(**kwargs).eval()
+        model = (SSR if graph == "ssr" else RED)(**kwargs).eval()
         pth = os.path.join(args.out, name + ".pth")
-        torch.save(model.state_dict(), pth)
+        torch.save({"params": model.state_dict(), "config": {"ppm_bins": kwargs.get("bins", [])}}, pth)
         convert.convert(pth, os.path.join(args.out, name + ".lcw"), graph)
         os.unlink(pth)
         x = torch.rand(*shape)
