@@ -41,6 +41,24 @@ def train_photos():
     return [load(name) for name in TRAIN]
 
 
+def random_crops(imgs, patch, batch, gen):
+    """[batch, 3, patch, patch] float32 crops of random photos, each randomly rotated by a
+    multiple of 90 degrees and mirrored (torch.Generator `gen` makes it reproducible)."""
+    import torch
+    crops = []
+    for _ in range(batch):
+        img = imgs[int(torch.randint(len(imgs), (1,), generator=gen))]
+        y = int(torch.randint(img.shape[0] - patch + 1, (1,), generator=gen))
+        x = int(torch.randint(img.shape[1] - patch + 1, (1,), generator=gen))
+        c = img[y:y + patch, x:x + patch]
+        k = int(torch.randint(8, (1,), generator=gen))
+        c = np.rot90(c, k % 4)
+        if k >= 4:
+            c = c[:, ::-1]
+        crops.append(np.ascontiguousarray(c))
+    return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+
+
 def psnr(a, b):
     """PSNR in dB of two uint8 images."""
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)

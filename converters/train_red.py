@@ -34,6 +34,34 @@ EVAL_GAMMAS = (2.0, 2.5, 3.0)
 EVAL_SIGMAS = (0.01, 0.03)
 
 
+class FastDeconv(torch.nn.Module):
+    """ConvTranspose2d(k=4, s=2, p=1) computed as a 3x3 convolution to 4x the channels and a
+    pixel shuffle: the same function and the same parameters (state_dict keys up.weight /
+    up.bias in ConvTranspose2d layout), but this PyTorch build has no fast transposed
+    convolution and the training would spend most of its time there."""
+
+    def __init__(self, deconv):
+        super().__init__()
+        self.weight, self.bias = deconv.weight, deconv.bias
+
+    def forward(self, x):
+        w = self.weight  # [c2, c1, 4, 4]
+        c2, c1 = w.shape[:2]
+        zeros = w.new_zeros(c1, c2)
+        phases = []
+        for ry in (0, 1):
+            for rx in (0, 1):
+                rows = []
+                for a in range(3):
+                    ky = ry + 3 - 2 * a
+                    row = [w[:, :, ky, rx + 3 - 2 * b].t() if 0 <= ky < 4 and 0 <= rx + 3 - 2 * b < 4 else zeros
+                           for b in range(3)]
+                    rows.append(torch.stack(row, -1))
+                phases.append(torch.stack(rows, -2))  # [c1, c2, 3, 3]
+        kernel = torch.stack(phases, 1).reshape(4 * c1, c2, 3, 3)
+        return F.pixel_shuffle(F.conv2d(x, kernel, self.bias.repeat_interleave(4), padding=1), 2)
+
+
 def darken(clean, gamma, sigma, gen):
     noise = torch.randn(clean.shape, generator=gen) * sigma
     return (clean.clamp(0, 1) ** gamma + noise).clamp(0, 1)
@@ -71,18 +99,7 @@ def evaluate(model):
 
 def batches(imgs, patch, batch, gen):
     while True:
-        crops = []
-        for _ in range(batch):
-            img = imgs[int(torch.randint(len(imgs), (1,), generator=gen))]
-            y = int(torch.randint(img.shape[0] - patch + 1, (1,), generator=gen))
-            x = int(torch.randint(img.shape[1] - patch + 1, (1,), generator=gen))
-            c = img[y:y + patch, x:x + patch]
-            k = int(torch.randint(8, (1,), generator=gen))
-            c = np.rot90(c, k % 4)
-            if k >= 4:
-                c = c[:, ::-1]
-            crops.append(np.ascontiguousarray(c))
-        clean = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+        clean = photos.random_crops(imgs, patch, batch, gen)
         gamma = 1.8 + 1.4 * torch.rand(batch, 1, 1, 1, generator=gen)
         sigma = 0.005 + 0.035 * torch.rand(batch, 1, 1, 1, generator=gen)
         dark = (clean ** gamma + torch.randn(clean.shape, generator=gen) * sigma).clamp(0, 1)
@@ -103,6 +120,11 @@ def main():
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     model = RED(**CONFIG)
+    fast = FastDeconv(model.up)
+    probe = torch.rand(1, CONFIG["c2"], 5, 7)
+    with torch.no_grad():
+        assert torch.allclose(fast(probe), model.up(probe), atol=1e-5), "FastDeconv is not ConvTranspose2d"
+    model.up = fast
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     imgs = photos.train_photos()
     t0, it = time.time(), 0

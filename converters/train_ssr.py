@@ -2,7 +2,8 @@
 """Trains Lucent's embedded default SSR x4 model on skimage's public-domain photos.
 
     /usr/bin/python3 converters/train_ssr.py --out build/train_ssr [--minutes 20] [--seed 1]
-    /usr/bin/python3 converters/convert.py build/train_ssr/ssr_x4.pth models/default/ssr_x4.lcw
+    /usr/bin/python3 converters/train_ssr.py --out build/train_ssr2 --resume build/train_ssr/ssr_x4.pth --lr 3e-4
+    /usr/bin/python3 converters/convert.py build/train_ssr2/ssr_x4.pth models/default/ssr_x4.lcw
 
 Degradation: HR crops are downscaled x4 with antialiased bicubic (MATLAB imresize style); the
 loss is L1. The RGB path starts as a two-stage bilinear upscaler (channels 0-2 carry the image
@@ -88,18 +89,7 @@ def evaluate(model):
 
 def batches(imgs, patch, batch, gen):
     while True:
-        crops = []
-        for _ in range(batch):
-            img = imgs[int(torch.randint(len(imgs), (1,), generator=gen))]
-            y = int(torch.randint(img.shape[0] - patch + 1, (1,), generator=gen))
-            x = int(torch.randint(img.shape[1] - patch + 1, (1,), generator=gen))
-            c = img[y:y + patch, x:x + patch]
-            k = int(torch.randint(8, (1,), generator=gen))
-            c = np.rot90(c, k % 4)
-            if k >= 4:
-                c = c[:, ::-1]
-            crops.append(np.ascontiguousarray(c))
-        hr = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+        hr = photos.random_crops(imgs, patch, batch, gen)
         yield downscale(hr), hr
 
 
@@ -113,6 +103,7 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--resume", help="continue from a checkpoint this script wrote")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -121,7 +112,10 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
 
     model = SSR(**CONFIG)
-    init_bilinear_path(model)
+    if args.resume:
+        model.load_state_dict(torch.load(args.resume)["params"])
+    else:
+        init_bilinear_path(model)
     start = evaluate(model)
     print(f"init: model {start['model_psnr_mean']:.2f} dB, bicubic {start['bicubic_psnr_mean']:.2f} dB",
           flush=True)
@@ -144,7 +138,7 @@ def main():
         if frac >= 1.0 or it >= args.max_iters:
             break
     metrics = evaluate(model)
-    metrics.update({"iterations": it, "train_seconds": time.time() - t0, "config": CONFIG,
+    metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": time.time() - t0, "config": CONFIG,
                     "seed": args.seed, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__})
     torch.save({"params": model.state_dict()}, os.path.join(args.out, "ssr_x4.pth"))
