@@ -142,5 +142,15 @@ TEST(Models, DefaultSsrIsEmbedded) {
     for (float v : out) ASSERT_TRUE(std::isfinite(v));
 }
 
+TEST(Models, DefaultRedIsEmbedded) {
+    Result<Model> m = Model::load_default(ModelKind::kRed);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(m.value().kind(), ModelKind::kRed);
+    EXPECT_EQ(m.value().scale(), 1);
+    std::vector<float> in(3 * 9 * 7, 0.1f), out(in.size());
+    ASSERT_TRUE(m.value().run(in.data(), Dims{1, 3, 9, 7}, out.data()).ok());
+    for (float v : out) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);  // sigmoid output
+}
+
 }  // namespace
 }  // namespace lucent

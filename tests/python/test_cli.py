@@ -119,6 +119,16 @@ class Cli(unittest.TestCase):
         with Image.open(self.path("d_out.png")) as im:
             self.assertEqual(im.size, (44, 36))
 
+    def test_default_enhance_model(self):
+        src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           "models", "samples", "chelsea_128_dark.png")
+        r = run_lucent("enhance", "--verbose", src, self.path("e_out.png"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("embedded default RED low-light model", r.stderr)
+        with Image.open(self.path("e_out.png")) as im, Image.open(src) as dark:
+            self.assertEqual(im.size, (128, 128))
+            self.assertGreater(np.asarray(im).mean(), np.asarray(dark).mean() + 20)  # brighter
+
     def test_bad_command_lines(self):
         src, out = self.path("rgb.png"), self.path("never.png")
         Image.fromarray(self.rgba[..., :3]).save(src)
