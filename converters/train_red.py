@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains Lucent's embedded default RED low-light model on skimage's public-domain photos.
 
-    /usr/bin/python3 converters/train_red.py --out build-train-red [--minutes 8] [--seed 1]
+    /usr/bin/python3 converters/train_red.py --out build-train-red --minutes 12 --patch 64 --seed 1
     /usr/bin/python3 converters/convert.py build-train-red/red_lowlight.pth models/default/red_lowlight.lcw
 
 Synthetic low light: dark = clip(clean ** gamma + N(0, sigma^2), 0, 1) with gamma drawn from

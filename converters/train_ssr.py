@@ -104,6 +104,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", help="continue from a checkpoint this script wrote")
+    ap.add_argument("--loss", choices=("l1", "mse"), default="l1")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -128,7 +129,7 @@ def main():
         frac = min((time.time() - t0) / budget, 1.0)
         for g in opt.param_groups:  # cosine decay over the time budget
             g["lr"] = args.lr * 0.5 * (1.0 + np.cos(np.pi * frac))
-        loss = F.l1_loss(model(lr_b), hr_b)
+        loss = (F.l1_loss if args.loss == "l1" else F.mse_loss)(model(lr_b), hr_b)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -139,7 +140,7 @@ def main():
             break
     metrics = evaluate(model)
     metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": time.time() - t0, "config": CONFIG,
-                    "seed": args.seed, "batch": args.batch, "patch": args.patch, "lr": args.lr,
+                    "seed": args.seed, "loss": args.loss, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__})
     torch.save({"params": model.state_dict()}, os.path.join(args.out, "ssr_x4.pth"))
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
