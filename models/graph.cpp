@@ -5,13 +5,39 @@
 
 namespace lucent::models {
 
-Result<ops::Conv2d> load_conv(const weights::WeightFile& wf, const std::string& name,
-                              const ops::Conv2dParams& p, const ops::KernelTable& k) {
+void expect_conv(std::vector<weights::WeightFile::Expected>* e, const std::string& name,
+                 int64_t cin, int64_t cout, int64_t k) {
+    e->push_back({name + ".weight", {cout, cin, k, k}});
+    e->push_back({name + ".bias", {cout}});
+}
+
+Status load_conv(const weights::WeightFile& wf, const std::string& name, const ops::Conv2dParams& p,
+                 const ops::KernelTable& k, ops::Conv2d* out) {
     Result<std::vector<float>> w = wf.tensor_f32(name + ".weight");
     if (!w.ok()) return w.status();
     Result<std::vector<float>> b = wf.tensor_f32(name + ".bias");
     if (!b.ok()) return b.status();
-    return ops::Conv2d::create(p, w.value().data(), b.value().data(), k);
+    Result<ops::Conv2d> conv = ops::Conv2d::create(p, w.value().data(), b.value().data(), k);
+    if (!conv.ok()) return conv.status();
+    *out = std::move(conv).value();
+    return Status();
+}
+
+Status load_channel_attention(const weights::WeightFile& wf, const std::string& prefix,
+                              int64_t channels, int64_t hidden, ops::ChannelPooling pooling,
+                              ops::ChannelAttention* out) {
+    Result<std::vector<float>> w1 = wf.tensor_f32(prefix + ".fc1.weight");
+    Result<std::vector<float>> b1 = wf.tensor_f32(prefix + ".fc1.bias");
+    Result<std::vector<float>> w2 = wf.tensor_f32(prefix + ".fc2.weight");
+    Result<std::vector<float>> b2 = wf.tensor_f32(prefix + ".fc2.bias");
+    for (const auto* r : {&w1, &b1, &w2, &b2})
+        if (!r->ok()) return r->status();
+    Result<ops::ChannelAttention> ca =
+        ops::ChannelAttention::create(channels, hidden, w1.value().data(), b1.value().data(),
+                                      w2.value().data(), b2.value().data(), pooling);
+    if (!ca.ok()) return ca.status();
+    *out = std::move(ca).value();
+    return Status();
 }
 
 Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,

@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/tensor.h"
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/dispatch.h"
 #include "weights/weight_file.h"
@@ -64,8 +67,16 @@ inline uint64_t plane_bytes(int64_t c, int64_t h, int64_t w) {
                    sizeof(float));
 }
 
+// Helpers the graph builders share.
+// Appends "<name>.weight" [cout, cin, k, k] and "<name>.bias" [cout] to an expected-tensor list.
+void expect_conv(std::vector<weights::WeightFile::Expected>* e, const std::string& name,
+                 int64_t cin, int64_t cout, int64_t k);
 // Builds a Conv2d from "<name>.weight" / "<name>.bias" of a checked weight file.
-Result<ops::Conv2d> load_conv(const weights::WeightFile& wf, const std::string& name,
-                              const ops::Conv2dParams& p, const ops::KernelTable& k);
+Status load_conv(const weights::WeightFile& wf, const std::string& name, const ops::Conv2dParams& p,
+                 const ops::KernelTable& k, ops::Conv2d* out);
+// Builds a ChannelAttention from "<prefix>.fc1" (channels -> hidden) and "<prefix>.fc2".
+Status load_channel_attention(const weights::WeightFile& wf, const std::string& prefix,
+                              int64_t channels, int64_t hidden, ops::ChannelPooling pooling,
+                              ops::ChannelAttention* out);
 
 }  // namespace lucent::models

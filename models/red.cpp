@@ -29,8 +29,7 @@ ops::Conv2dParams conv(int64_t cin, int64_t cout, int64_t k, int64_t stride, boo
 std::vector<WeightFile::Expected> expected_tensors(const RedConfig& c) {
     std::vector<WeightFile::Expected> e;
     auto add = [&e](const std::string& name, int64_t cin, int64_t cout, int64_t k) {
-        e.push_back({name + ".weight", {cout, cin, k, k}});
-        e.push_back({name + ".bias", {cout}});
+        expect_conv(&e, name, cin, cout, k);
     };
     add("enc0", c.in_ch, c.c0, 3);
     add("down", c.c0, c.c1, 3);
@@ -50,17 +49,13 @@ std::vector<WeightFile::Expected> expected_tensors(const RedConfig& c) {
     return e;
 }
 
-Status bad_meta(const WeightFile& wf, const std::string& msg) {
-    return make_status(StatusCode::kBadWeights, "%s: %s", wf.what().c_str(), msg.c_str());
-}
-
 Result<Tensor> make(const Shape& s) { return Tensor::create(s); }
 
 }  // namespace
 
 Status read_red_config(const WeightFile& wf, RedConfig* cfg) {
     if (wf.kind() != weights::GraphKind::kRed)
-        return bad_meta(wf, "holds an SSR graph, not RED (use `lucent upscale`)");
+        return wf.error("holds an SSR graph, not RED (use `lucent upscale`)");
     RedConfig c;
     LUCENT_RETURN_IF_ERROR(wf.get_int("in_ch", 1, 64, &c.in_ch));
     LUCENT_RETURN_IF_ERROR(wf.get_int("out_ch", 1, 64, &c.out_ch));
@@ -71,15 +66,15 @@ Status read_red_config(const WeightFile& wf, RedConfig* cfg) {
     LUCENT_RETURN_IF_ERROR(wf.get_int("reduction", 1, c.c2, &c.reduction));
     LUCENT_RETURN_IF_ERROR(wf.get_int("sa_kernel", 1, 31, &c.sa_kernel));
     if (c.c2 % 4 != 0)
-        return bad_meta(wf, "metadata c2 = " + std::to_string(c.c2) + " is not a multiple of 4");
+        return wf.error("metadata c2 = " + std::to_string(c.c2) + " is not a multiple of 4");
     if (c.c2 % c.reduction != 0)
-        return bad_meta(wf, "metadata reduction = " + std::to_string(c.reduction) +
-                                " does not divide c2 = " + std::to_string(c.c2));
+        return wf.error("metadata reduction = " + std::to_string(c.reduction) +
+                        " does not divide c2 = " + std::to_string(c.c2));
     if (c.sa_kernel % 2 == 0)
-        return bad_meta(wf, "metadata sa_kernel = " + std::to_string(c.sa_kernel) + " is even");
-    if (c.bins.size() > 16) return bad_meta(wf, "metadata ppm_bins has more than 16 bins");
+        return wf.error("metadata sa_kernel = " + std::to_string(c.sa_kernel) + " is even");
+    if (c.bins.size() > 16) return wf.error("metadata ppm_bins has more than 16 bins");
     for (int64_t b : c.bins)
-        if (b < 1 || b > 1024) return bad_meta(wf, "metadata ppm_bins holds " + std::to_string(b));
+        if (b < 1 || b > 1024) return wf.error("metadata ppm_bins holds " + std::to_string(b));
     *cfg = c;
     return Status();
 }
@@ -92,10 +87,7 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(wf.check_tensors(expected_tensors(c)));
     const ops::Conv2dAlgo algo = opts.conv_algo;
     auto load = [&](const std::string& name, const ops::Conv2dParams& p, ops::Conv2d* out) {
-        Result<ops::Conv2d> r = load_conv(wf, name, p, k);
-        if (!r.ok()) return r.status();
-        *out = std::move(r).value();
-        return Status();
+        return load_conv(wf, name, p, k, out);
     };
     LUCENT_RETURN_IF_ERROR(load("enc0", conv(c.in_ch, c.c0, 3, 1, true, algo), &m->enc0_));
     LUCENT_RETURN_IF_ERROR(load("down", conv(c.c0, c.c1, 3, 2, true, algo), &m->down_));
@@ -109,19 +101,12 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     if (nb > 0)
         LUCENT_RETURN_IF_ERROR(
             load("ppm.fuse", conv(c.c2 + nb * (c.c2 / 4), c.c2, 1, 1, true, algo), &m->fuse_));
-    Result<std::vector<float>> w1 = wf.tensor_f32("att.fc1.weight");
-    Result<std::vector<float>> b1 = wf.tensor_f32("att.fc1.bias");
-    Result<std::vector<float>> w2 = wf.tensor_f32("att.fc2.weight");
-    Result<std::vector<float>> b2 = wf.tensor_f32("att.fc2.bias");
+    LUCENT_RETURN_IF_ERROR(load_channel_attention(
+        wf, "att", c.c2, c.c2 / c.reduction, ops::ChannelPooling::kAvgPlusMax, &m->channel_att_));
     Result<std::vector<float>> ws = wf.tensor_f32("att.sa.weight");
     Result<std::vector<float>> bs = wf.tensor_f32("att.sa.bias");
-    for (const auto* r : {&w1, &b1, &w2, &b2, &ws, &bs})
-        if (!r->ok()) return r->status();
-    Result<ops::ChannelAttention> ca = ops::ChannelAttention::create(
-        c.c2, c.c2 / c.reduction, w1.value().data(), b1.value().data(), w2.value().data(),
-        b2.value().data(), ops::ChannelPooling::kAvgPlusMax);
-    if (!ca.ok()) return ca.status();
-    m->channel_att_ = std::move(ca).value();
+    if (!ws.ok()) return ws.status();
+    if (!bs.ok()) return bs.status();
     Result<ops::SpatialAttention> sa =
         ops::SpatialAttention::create(c.sa_kernel, ws.value().data(), bs.value().data(), k);
     if (!sa.ok()) return sa.status();

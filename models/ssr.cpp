@@ -28,8 +28,7 @@ ops::Conv2dParams conv3(int64_t cin, int64_t cout, bool lrelu, ops::Conv2dAlgo a
 std::vector<WeightFile::Expected> expected_tensors(const SsrConfig& c) {
     std::vector<WeightFile::Expected> e;
     auto conv = [&e](const std::string& name, int64_t cin, int64_t cout, int64_t k) {
-        e.push_back({name + ".weight", {cout, cin, k, k}});
-        e.push_back({name + ".bias", {cout}});
+        expect_conv(&e, name, cin, cout, k);
     };
     conv("conv_first", c.in_ch * c.unshuffle * c.unshuffle, c.nf, 3);
     for (int64_t i = 0; i < c.nb; ++i) {
@@ -54,15 +53,11 @@ std::vector<WeightFile::Expected> expected_tensors(const SsrConfig& c) {
     return e;
 }
 
-Status bad_meta(const WeightFile& wf, const std::string& msg) {
-    return make_status(StatusCode::kBadWeights, "%s: %s", wf.what().c_str(), msg.c_str());
-}
-
 }  // namespace
 
 Status read_ssr_config(const WeightFile& wf, SsrConfig* cfg) {
     if (wf.kind() != weights::GraphKind::kSsr)
-        return bad_meta(wf, "holds a RED graph, not SSR (use `lucent enhance`)");
+        return wf.error("holds a RED graph, not SSR (use `lucent enhance`)");
     SsrConfig c;
     LUCENT_RETURN_IF_ERROR(wf.get_int("in_ch", 1, 64, &c.in_ch));
     LUCENT_RETURN_IF_ERROR(wf.get_int("out_ch", 1, 64, &c.out_ch));
@@ -70,14 +65,14 @@ Status read_ssr_config(const WeightFile& wf, SsrConfig* cfg) {
     LUCENT_RETURN_IF_ERROR(wf.get_int("nb", 0, 4096, &c.nb));
     LUCENT_RETURN_IF_ERROR(wf.get_int("gc", c.nb ? 1 : 0, 4096, &c.gc));
     LUCENT_RETURN_IF_ERROR(wf.get_int("unshuffle", 1, 4, &c.unshuffle));
-    if (c.unshuffle == 3) return bad_meta(wf, "metadata unshuffle = 3; it must be 1, 2 or 4");
+    if (c.unshuffle == 3) return wf.error("metadata unshuffle = 3; it must be 1, 2 or 4");
     std::string upsampler, attention;
     LUCENT_RETURN_IF_ERROR(wf.get_string("upsampler", &upsampler));
     LUCENT_RETURN_IF_ERROR(wf.get_string("attention", &attention));
     LUCENT_RETURN_IF_ERROR(wf.get_ints("up_factors", &c.up_factors));
     if (upsampler != "nearest" && upsampler != "pixelshuffle")
-        return bad_meta(
-            wf, "metadata upsampler = \"" + upsampler + "\"; it must be nearest or pixelshuffle");
+        return wf.error("metadata upsampler = \"" + upsampler +
+                        "\"; it must be nearest or pixelshuffle");
     c.pixelshuffle = upsampler == "pixelshuffle";
     const auto& f = c.up_factors;
     int64_t total = 1;
@@ -88,24 +83,23 @@ Status read_ssr_config(const WeightFile& wf, SsrConfig* cfg) {
         c.pixelshuffle && (f == std::vector<int64_t>{2} || f == std::vector<int64_t>{3} ||
                            f == std::vector<int64_t>{2, 2} || f == std::vector<int64_t>{2, 2, 2});
     if (!ok_nearest && !ok_ps)
-        return bad_meta(wf,
-                        "metadata up_factors do not describe 1-3 nearest x2 stages or a "
-                        "pixel-shuffle scale of 2, 3, 4 or 8");
+        return wf.error(
+            "metadata up_factors do not describe 1-3 nearest x2 stages or a "
+            "pixel-shuffle scale of 2, 3, 4 or 8");
     if (attention != "none" && attention != "channel")
-        return bad_meta(wf,
-                        "metadata attention = \"" + attention + "\"; it must be none or channel");
+        return wf.error("metadata attention = \"" + attention + "\"; it must be none or channel");
     c.channel_attention = attention == "channel";
     LUCENT_RETURN_IF_ERROR(wf.get_int("reduction", 0, c.nf, &c.reduction));
     if (c.channel_attention && (c.reduction < 1 || c.nf % c.reduction != 0))
-        return bad_meta(wf, "metadata reduction = " + std::to_string(c.reduction) +
-                                " does not divide nf = " + std::to_string(c.nf));
+        return wf.error("metadata reduction = " + std::to_string(c.reduction) +
+                        " does not divide nf = " + std::to_string(c.nf));
     if (total % c.unshuffle != 0)
-        return bad_meta(wf, "upsampling x" + std::to_string(total) + " with unshuffle " +
-                                std::to_string(c.unshuffle) + " gives no integer scale");
+        return wf.error("upsampling x" + std::to_string(total) + " with unshuffle " +
+                        std::to_string(c.unshuffle) + " gives no integer scale");
     LUCENT_RETURN_IF_ERROR(wf.get_int("scale", 1, 8, &c.scale));
     if (c.scale != total / c.unshuffle)
-        return bad_meta(wf, "metadata scale = " + std::to_string(c.scale) +
-                                " but the stages give " + std::to_string(total / c.unshuffle));
+        return wf.error("metadata scale = " + std::to_string(c.scale) + " but the stages give " +
+                        std::to_string(total / c.unshuffle));
     *cfg = c;
     return Status();
 }
@@ -118,10 +112,7 @@ Result<std::unique_ptr<Ssr>> Ssr::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(wf.check_tensors(expected_tensors(c)));
     const ops::Conv2dAlgo algo = opts.conv_algo;
     auto load = [&](const std::string& name, const ops::Conv2dParams& p, ops::Conv2d* out) {
-        Result<ops::Conv2d> conv = load_conv(wf, name, p, k);
-        if (!conv.ok()) return conv.status();
-        *out = std::move(conv).value();
-        return Status();
+        return load_conv(wf, name, p, k, out);
     };
     LUCENT_RETURN_IF_ERROR(load("conv_first",
                                 conv3(c.in_ch * c.unshuffle * c.unshuffle, c.nf, false, algo),
@@ -137,17 +128,8 @@ Result<std::unique_ptr<Ssr>> Ssr::create(const WeightFile& wf, const ops::Kernel
                          conv3(c.nf + q * c.gc, q < 4 ? c.gc : c.nf, q < 4, algo), &rdb.conv[q]));
             if (c.channel_attention) {
                 const int64_t hidden = c.nf / c.reduction;
-                Result<std::vector<float>> w1 = wf.tensor_f32(p + ".ca.fc1.weight");
-                Result<std::vector<float>> b1 = wf.tensor_f32(p + ".ca.fc1.bias");
-                Result<std::vector<float>> w2 = wf.tensor_f32(p + ".ca.fc2.weight");
-                Result<std::vector<float>> b2 = wf.tensor_f32(p + ".ca.fc2.bias");
-                for (const auto* r : {&w1, &b1, &w2, &b2})
-                    if (!r->ok()) return r->status();
-                Result<ops::ChannelAttention> ca = ops::ChannelAttention::create(
-                    c.nf, hidden, w1.value().data(), b1.value().data(), w2.value().data(),
-                    b2.value().data(), ops::ChannelPooling::kAvg);
-                if (!ca.ok()) return ca.status();
-                rdb.ca = std::move(ca).value();
+                LUCENT_RETURN_IF_ERROR(load_channel_attention(wf, p + ".ca", c.nf, hidden,
+                                                              ops::ChannelPooling::kAvg, &rdb.ca));
             }
         }
     }

@@ -15,11 +15,6 @@ constexpr uint64_t kMaxFileBytes = uint64_t{16} << 30;
 constexpr uint32_t kMaxMeta = 256;
 constexpr uint32_t kMaxTensors = 65536;
 
-Status bad(const std::string& what, const char* fmt, const std::string& detail) {
-    return make_status(StatusCode::kBadWeights, "%s: %s", what.c_str(),
-                       (std::string(fmt) + detail).c_str());
-}
-
 // Little-endian reads through a cursor that never leaves [pos, end).
 class Cursor {
   public:
@@ -134,40 +129,38 @@ Status WeightFile::parse_tables() {
     const uint64_t size = bytes_.size();
     const uint8_t* base = bytes_.data();
     if (size < kHeaderBytes)
-        return bad(what_, "file is ",
-                   std::to_string(size) + " bytes, shorter than the 64-byte header");
+        return error("file is " + std::to_string(size) + " bytes, shorter than the 64-byte header");
     if (std::memcmp(base, "LCW1", 4) != 0)
-        return bad(what_, "", "not a Lucent weight file (magic is not LCW1)");
+        return error("not a Lucent weight file (magic is not LCW1)");
     Cursor h(base, 4, kHeaderBytes);
     uint32_t version, kind, n_meta, n_tensors, reserved, crc, reserved2;
     uint64_t table_size, data_offset, data_size, file_size;
     (void)(h.read(&version) && h.read(&kind) && h.read(&n_meta) && h.read(&n_tensors) &&
            h.read(&reserved) && h.read(&table_size) && h.read(&data_offset) && h.read(&data_size) &&
            h.read(&file_size) && h.read(&crc) && h.read(&reserved2));
-    if (version != 1) return bad(what_, "unsupported format version ", std::to_string(version));
-    if (kind != 1 && kind != 2) return bad(what_, "unknown graph kind ", std::to_string(kind));
+    if (version != 1) return error("unsupported format version " + std::to_string(version));
+    if (kind != 1 && kind != 2) return error("unknown graph kind " + std::to_string(kind));
     kind_ = static_cast<GraphKind>(kind);
     if (file_size != size)
-        return bad(what_, "header says ",
-                   std::to_string(file_size) + " bytes but the file has " + std::to_string(size) +
-                       " (truncated or padded)");
-    if (n_meta > kMaxMeta) return bad(what_, "metadata count too large: ", std::to_string(n_meta));
+        return error("header says " + std::to_string(file_size) + " bytes but the file has " +
+                     std::to_string(size) + " (truncated or padded)");
+    if (n_meta > kMaxMeta) return error("metadata count too large: " + std::to_string(n_meta));
     if (n_tensors < 1 || n_tensors > kMaxTensors)
-        return bad(what_, "tensor count out of range 1..65536: ", std::to_string(n_tensors));
+        return error("tensor count out of range 1..65536: " + std::to_string(n_tensors));
     if (table_size > size - kHeaderBytes || data_offset % 64 != 0 ||
         data_offset < kHeaderBytes + table_size || data_offset > size ||
         data_size != size - data_offset)
-        return bad(what_, "inconsistent section sizes: ",
-                   "table " + std::to_string(table_size) + ", data offset " +
-                       std::to_string(data_offset) + ", data size " + std::to_string(data_size));
+        return error("inconsistent section sizes: table " + std::to_string(table_size) +
+                     ", data offset " + std::to_string(data_offset) + ", data size " +
+                     std::to_string(data_size));
     uint32_t got = crc32(0, base, 56);
     const uint8_t zeros[4] = {0, 0, 0, 0};
     got = crc32(got, zeros, 4);
     got = crc32(got, base + 60, size - 60);
-    if (got != crc) return bad(what_, "CRC-32 mismatch: ", "the file is corrupt");
+    if (got != crc) return error("CRC-32 mismatch: the file is corrupt");
 
     Cursor c(base, kHeaderBytes, kHeaderBytes + table_size);
-    std::set<std::string> seen;
+    std::set<std::string> seen;  // metadata keys
     for (uint32_t i = 0; i < n_meta; ++i) {
         const std::string at = "metadata entry " + std::to_string(i);
         uint16_t klen;
@@ -175,30 +168,28 @@ Status WeightFile::parse_tables() {
         uint8_t type;
         uint32_t count;
         if (!c.read(&klen) || klen < 1 || klen > 64 || !c.take(klen, &kp) || !printable(kp, klen))
-            return bad(what_, "", at + " has a bad key");
+            return error(at + " has a bad key");
         MetaEntry m;
         m.key.assign(reinterpret_cast<const char*>(kp), klen);
         if (!c.read(&type) || !c.read(&count) || (type != 1 && type != 2))
-            return bad(what_, "", "metadata " + m.key + " has a bad type");
+            return error("metadata " + m.key + " has a bad type");
         if (type == 1) {
-            if (count > 64) return bad(what_, "", "metadata " + m.key + " has over 64 values");
+            if (count > 64) return error("metadata " + m.key + " has over 64 values");
             for (uint32_t j = 0; j < count; ++j) {
                 int64_t v;
-                if (!c.read(&v))
-                    return bad(what_, "", "metadata " + m.key + " runs past the table");
+                if (!c.read(&v)) return error("metadata " + m.key + " runs past the table");
                 m.ints.push_back(v);
             }
         } else {
             const uint8_t* sp;
             if (count > 256 || !c.take(count, &sp) || !printable(sp, count))
-                return bad(what_, "", "metadata " + m.key + " has a bad string");
+                return error("metadata " + m.key + " has a bad string");
             m.is_string = true;
             m.str.assign(reinterpret_cast<const char*>(sp), count);
         }
-        if (!seen.insert(m.key).second) return bad(what_, "duplicate metadata key ", m.key);
+        if (!seen.insert(m.key).second) return error("duplicate metadata key " + m.key);
         meta_.push_back(std::move(m));
     }
-    seen.clear();
     uint64_t next_free = 0;  // tensors are ordered and disjoint
     for (uint32_t i = 0; i < n_tensors; ++i) {
         const std::string at = "tensor entry " + std::to_string(i);
@@ -206,50 +197,52 @@ Status WeightFile::parse_tables() {
         const uint8_t* np;
         uint8_t dtype, rank;
         if (!c.read(&nlen) || nlen < 1 || nlen > 256 || !c.take(nlen, &np) || !printable(np, nlen))
-            return bad(what_, "", at + " has a bad name");
+            return error(at + " has a bad name");
         TensorEntry t;
         t.name.assign(reinterpret_cast<const char*>(np), nlen);
         if (!c.read(&dtype) || !c.read(&rank))
-            return bad(what_, "", "tensor " + t.name + " runs past the table");
+            return error("tensor " + t.name + " runs past the table");
         if (dtype < 1 || dtype > 3)
-            return bad(what_, "",
-                       "tensor " + t.name + " has unknown dtype " + std::to_string(dtype));
+            return error("tensor " + t.name + " has unknown dtype " + std::to_string(dtype));
         if (rank < 1 || rank > 4)
-            return bad(what_, "", "tensor " + t.name + " has rank " + std::to_string(rank));
+            return error("tensor " + t.name + " has rank " + std::to_string(rank));
         t.dtype = static_cast<DType>(dtype);
         uint64_t numel = 1;
         for (uint8_t d = 0; d < rank; ++d) {
             int64_t v;
-            if (!c.read(&v)) return bad(what_, "", "tensor " + t.name + " runs past the table");
+            if (!c.read(&v)) return error("tensor " + t.name + " runs past the table");
             if (v < 1 || v > INT32_MAX)
-                return bad(what_, "", "tensor " + t.name + " has dimension " + std::to_string(v));
+                return error("tensor " + t.name + " has dimension " + std::to_string(v));
             t.dims.push_back(v);
             numel *= static_cast<uint64_t>(v);
             if (numel > (uint64_t{1} << 40))
-                return bad(what_, "", "tensor " + t.name + " is implausibly large");
+                return error("tensor " + t.name + " is implausibly large");
         }
         uint64_t off, bytes;
         if (!c.read(&off) || !c.read(&bytes))
-            return bad(what_, "", "tensor " + t.name + " runs past the table");
+            return error("tensor " + t.name + " runs past the table");
         const uint64_t esize = t.dtype == DType::kF32 ? 4 : 2;
         if (bytes != numel * esize)
-            return bad(what_, "",
-                       "tensor " + t.name + " byte size " + std::to_string(bytes) +
-                           " does not match its shape " + dims_str(t.dims));
+            return error("tensor " + t.name + " byte size " + std::to_string(bytes) +
+                         " does not match its shape " + dims_str(t.dims));
         if (off % 64 != 0 || off < next_free || off > data_size || bytes > data_size - off)
-            return bad(what_, "",
-                       "tensor " + t.name + " data [" + std::to_string(off) + ", +" +
-                           std::to_string(bytes) + ") is misplaced in the " +
-                           std::to_string(data_size) + "-byte data section");
+            return error("tensor " + t.name + " data [" + std::to_string(off) + ", +" +
+                         std::to_string(bytes) + ") is misplaced in the " +
+                         std::to_string(data_size) + "-byte data section");
         next_free = off + bytes;
         t.offset = data_offset + off;
         t.bytes = bytes;
-        if (!seen.insert(t.name).second) return bad(what_, "duplicate tensor name ", t.name);
+        if (!by_name_.emplace(t.name, tensors_.size()).second)
+            return error("duplicate tensor name " + t.name);
         tensors_.push_back(std::move(t));
     }
     if (c.pos() != kHeaderBytes + table_size)
-        return bad(what_, "", "the table holds bytes after its last entry");
+        return error("the table holds bytes after its last entry");
     return Status();
+}
+
+Status WeightFile::error(const std::string& msg) const {
+    return make_status(StatusCode::kBadWeights, "%s: %s", what_.c_str(), msg.c_str());
 }
 
 const MetaEntry* WeightFile::find_meta(const char* key) const {
@@ -261,11 +254,10 @@ const MetaEntry* WeightFile::find_meta(const char* key) const {
 Status WeightFile::get_int(const char* key, int64_t min, int64_t max, int64_t* out) const {
     const MetaEntry* m = find_meta(key);
     if (!m || m->is_string || m->ints.size() != 1)
-        return bad(what_, "", std::string("metadata ") + key + " (one integer) is missing");
+        return error(std::string("metadata ") + key + " (one integer) is missing");
     if (m->ints[0] < min || m->ints[0] > max)
-        return bad(what_, "",
-                   std::string("metadata ") + key + " = " + std::to_string(m->ints[0]) +
-                       " is outside " + std::to_string(min) + ".." + std::to_string(max));
+        return error(std::string("metadata ") + key + " = " + std::to_string(m->ints[0]) +
+                     " is outside " + std::to_string(min) + ".." + std::to_string(max));
     *out = m->ints[0];
     return Status();
 }
@@ -273,15 +265,14 @@ Status WeightFile::get_int(const char* key, int64_t min, int64_t max, int64_t* o
 Status WeightFile::get_ints(const char* key, std::vector<int64_t>* out) const {
     const MetaEntry* m = find_meta(key);
     if (!m || m->is_string)
-        return bad(what_, "", std::string("metadata ") + key + " (integer list) is missing");
+        return error(std::string("metadata ") + key + " (integer list) is missing");
     *out = m->ints;
     return Status();
 }
 
 Status WeightFile::get_string(const char* key, std::string* out) const {
     const MetaEntry* m = find_meta(key);
-    if (!m || !m->is_string)
-        return bad(what_, "", std::string("metadata ") + key + " (string) is missing");
+    if (!m || !m->is_string) return error(std::string("metadata ") + key + " (string) is missing");
     *out = m->str;
     return Status();
 }
@@ -295,9 +286,7 @@ Status WeightFile::check_tensors(const std::vector<Expected>& expected) const {
     std::set<std::string> wanted;
     for (const Expected& e : expected) {
         wanted.insert(e.name);
-        const TensorEntry* found = nullptr;
-        for (const TensorEntry& t : tensors_)
-            if (t.name == e.name) found = &t;
+        const TensorEntry* found = find_tensor(e.name);
         if (!found)
             add(&missing, &n_missing, e.name);
         else if (found->dims != e.dims)
@@ -311,31 +300,35 @@ Status WeightFile::check_tensors(const std::vector<Expected>& expected) const {
     if (n_missing) msg += " missing " + std::to_string(n_missing) + " (" + missing + ")";
     if (n_extra) msg += " unexpected " + std::to_string(n_extra) + " (" + extra + ")";
     if (n_wrong) msg += " mis-shaped " + std::to_string(n_wrong) + " (" + wrong + ")";
-    return bad(what_, "", msg);
+    return error(msg);
+}
+
+const TensorEntry* WeightFile::find_tensor(const std::string& name) const {
+    const auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : &tensors_[it->second];
 }
 
 Result<std::vector<float>> WeightFile::tensor_f32(const std::string& name) const {
-    for (const TensorEntry& t : tensors_) {
-        if (t.name != name) continue;
-        std::vector<float> out(static_cast<size_t>(t.numel()));
-        const uint8_t* p = bytes_.data() + t.offset;
-        if (t.dtype == DType::kF32) {
-            std::memcpy(out.data(), p, t.bytes);
-        } else {
-            for (size_t i = 0; i < out.size(); ++i) {
-                uint16_t v;
-                std::memcpy(&v, p + 2 * i, 2);
-                if (t.dtype == DType::kF16) {
-                    out[i] = half_to_float(v);
-                } else {
-                    const uint32_t bits = static_cast<uint32_t>(v) << 16;
-                    std::memcpy(&out[i], &bits, 4);
-                }
+    const TensorEntry* found = find_tensor(name);
+    if (found == nullptr) return error("missing tensor " + name);
+    const TensorEntry& t = *found;
+    std::vector<float> out(static_cast<size_t>(t.numel()));
+    const uint8_t* p = bytes_.data() + t.offset;
+    if (t.dtype == DType::kF32) {
+        std::memcpy(out.data(), p, t.bytes);
+    } else {
+        for (size_t i = 0; i < out.size(); ++i) {
+            uint16_t v;
+            std::memcpy(&v, p + 2 * i, 2);
+            if (t.dtype == DType::kF16) {
+                out[i] = half_to_float(v);
+            } else {
+                const uint32_t bits = static_cast<uint32_t>(v) << 16;
+                std::memcpy(&out[i], &bits, 4);
             }
         }
-        return out;
     }
-    return bad(what_, "missing tensor ", name);
+    return out;
 }
 
 }  // namespace lucent::weights

@@ -3,7 +3,9 @@
 // the CRC-32 must match; a bad file is a kBadWeights status whose message names the field.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,9 @@ class WeightFile {
     const std::string& what() const { return what_; }
     const std::vector<TensorEntry>& tensors() const { return tensors_; }
 
+    // kBadWeights "<what()>: <msg>", for problems found in this file.
+    Status error(const std::string& msg) const;
+
     // Metadata accessors; a missing key or wrong type is kBadWeights naming the key.
     Status get_int(const char* key, int64_t min, int64_t max, int64_t* out) const;
     Status get_ints(const char* key, std::vector<int64_t>* out) const;
@@ -59,6 +64,7 @@ class WeightFile {
 
   private:
     Status parse_tables();
+    const TensorEntry* find_tensor(const std::string& name) const;
     const MetaEntry* find_meta(const char* key) const;
 
     std::vector<uint8_t> bytes_;
@@ -66,6 +72,7 @@ class WeightFile {
     GraphKind kind_ = GraphKind::kSsr;
     std::vector<MetaEntry> meta_;
     std::vector<TensorEntry> tensors_;
+    std::map<std::string, size_t> by_name_;  // index into tensors_
 };
 
 // zlib's CRC-32 (reflected 0xEDB88320), continuing from `crc` (0 to start).
