@@ -98,6 +98,10 @@ int64_t Model::out_channels() const { return impl_->graph->out_channels(); }
 Isa Model::isa() const { return impl_->isa; }
 const std::string& Model::name() const { return impl_->name; }
 
+uint64_t Model::memory_limit() const {
+    return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : physical_memory();
+}
+
 Status Model::output_dims(const Dims& in, Dims* out) const {
     Shape os;
     LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
@@ -116,8 +120,7 @@ Status Model::run(const float* in, const Dims& in_dims, float* out) const {
         return make_status(StatusCode::kInvalidArgument, "Model::run: null input or output");
     Result<uint64_t> need = working_bytes(in_dims);
     if (!need.ok()) return need.status();
-    const uint64_t limit =
-        impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : physical_memory();
+    const uint64_t limit = memory_limit();
     if (limit != 0 && need.value() > limit)
         return make_status(StatusCode::kOutOfMemory,
                            "a %lldx%lld input (batch %lld) needs about %s of working memory, more "

@@ -5,8 +5,6 @@
 //   lucent --version | --help
 //
 // Exit status: 0 success, 1 the work failed (message on stderr), 2 bad command line.
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -132,13 +130,7 @@ int run(const Args& a) {
             m.kind() == lucent::ModelKind::kSsr ? "upscale" : "enhance"));
     lucent::Result<lucent::ImageInfo> info = lucent::read_image_info(a.in);
     if (!info.ok()) return fail(info.status());
-    uint64_t limit = a.max_memory;
-    if (limit == 0) {
-        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-        if (pages > 0 && page > 0)
-            limit = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
-    }
-    Status st = lucent::cli::check_memory(m, info.value(), limit);
+    Status st = lucent::cli::check_memory(m, info.value(), m.memory_limit());
     if (!st.ok()) return fail(st);
     const auto t1 = clock::now();
     lucent::Result<lucent::Image> img = lucent::read_image(a.in);

@@ -63,6 +63,8 @@ class Model {
 
     // Output dims for input dims; kInvalidArgument names what is wrong with them.
     Status output_dims(const Dims& in, Dims* out) const;
+    // Options::max_memory_bytes, or physical memory when that is 0 (0 if unknown: no limit).
+    uint64_t memory_limit() const;
     // Upper bound of the bytes run() allocates for this input.
     Result<uint64_t> working_bytes(const Dims& in) const;
     // in: `in` dims of float32 NCHW; out: room for output_dims(in). kOutOfMemory (with the sizes)
