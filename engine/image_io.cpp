@@ -75,9 +75,11 @@ void write_callback(void* context, void* data, int size) {
 
 Result<ImageInfo> read_image_info(const std::string& path) {
     if (is_npy(path)) {
-        Result<Image> img = read_image(path);  // .npy headers are cheap; the data is read too
-        if (!img.ok()) return img.status();
-        return ImageInfo{img.value().h, img.value().w, img.value().c};
+        Result<std::vector<int64_t>> shape = read_npy_shape(path);
+        if (!shape.ok()) return shape.status();
+        const auto& s = shape.value();
+        LUCENT_RETURN_IF_ERROR(check_npy_shape(path, s));
+        return ImageInfo{s[0], s[1], s.size() == 3 ? s[2] : 1};
     }
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
     if (!f)

@@ -1,5 +1,6 @@
 #include "engine/npy.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -35,10 +36,17 @@ struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-}  // namespace
+struct NpyHeader {
+    std::vector<int64_t> shape;
+    size_t data_offset = 0;
+    int64_t count = 0;  // elements
+};
 
-Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
-    if (size < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
+// Parses and checks the header found in the first `avail` bytes of a `size`-byte .npy image,
+// including that the data after it is exactly count * 4 bytes.
+Result<NpyHeader> parse_header(const uint8_t* bytes, size_t avail, uint64_t size,
+                               const std::string& what) {
+    if (avail < 10 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
         return bad(what, "missing the \\x93NUMPY magic");
     const uint8_t major = bytes[6];
     size_t header_len = 0, offset = 0;
@@ -46,7 +54,7 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
         header_len = static_cast<size_t>(bytes[8]) | (static_cast<size_t>(bytes[9]) << 8);
         offset = 10;
     } else if (major == 2 || major == 3) {
-        if (size < 12) return bad(what, "truncated header");
+        if (avail < 12) return bad(what, "truncated header");
         header_len = static_cast<size_t>(bytes[8]) | (static_cast<size_t>(bytes[9]) << 8) |
                      (static_cast<size_t>(bytes[10]) << 16) |
                      (static_cast<size_t>(bytes[11]) << 24);
@@ -54,7 +62,8 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     } else {
         return bad(what, "unsupported format version");
     }
-    if (header_len > kMaxHeader || header_len > size - offset) return bad(what, "truncated header");
+    if (header_len > kMaxHeader || header_len > avail - offset)
+        return bad(what, "truncated header");
     const std::string header(reinterpret_cast<const char*>(bytes + offset), header_len);
     const size_t data_offset = offset + header_len;
 
@@ -73,7 +82,7 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     const size_t close = header.find(')', pos);
     if (close == std::string::npos) return bad(what, "unterminated 'shape' tuple");
 
-    NpyArray arr;
+    NpyHeader arr;
     int64_t count = 1;
     for (size_t i = pos + 1; i < close;) {
         while (i < close && (header[i] == ' ' || header[i] == ',')) ++i;
@@ -94,28 +103,61 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
     const uint64_t need = static_cast<uint64_t>(count) * 4u;
     if (size - data_offset != need) {
         return make_status(StatusCode::kInvalidArgument,
-                           "%s holds %zu data bytes but shape needs %llu; the file is truncated "
+                           "%s holds %llu data bytes but shape needs %llu; the file is truncated "
                            "or has trailing bytes",
-                           what.c_str(), size - data_offset, static_cast<unsigned long long>(need));
+                           what.c_str(), static_cast<unsigned long long>(size - data_offset),
+                           static_cast<unsigned long long>(need));
     }
-    arr.data.resize(static_cast<size_t>(count));
-    if (count > 0) std::memcpy(arr.data.data(), bytes + data_offset, static_cast<size_t>(need));
+    arr.data_offset = data_offset;
+    arr.count = count;
     return arr;
+}
+
+Result<uint64_t> file_size(std::FILE* f, const std::string& path) {
+    if (std::fseek(f, 0, SEEK_END) != 0)
+        return make_status(StatusCode::kIo, "cannot seek in '%s'", path.c_str());
+    const long size = std::ftell(f);
+    if (size < 0) return make_status(StatusCode::kIo, "cannot size '%s'", path.c_str());
+    if (static_cast<uint64_t>(size) > (static_cast<uint64_t>(kMaxElements) * 4u + kMaxHeader))
+        return make_status(StatusCode::kOutOfMemory, "'%s' is larger than 64 GiB", path.c_str());
+    std::rewind(f);
+    return static_cast<uint64_t>(size);
+}
+
+}  // namespace
+
+Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
+    Result<NpyHeader> h = parse_header(bytes, size, size, what);
+    if (!h.ok()) return h.status();
+    NpyArray arr;
+    arr.shape = std::move(h.value().shape);
+    arr.data.resize(static_cast<size_t>(h.value().count));
+    if (!arr.data.empty())
+        std::memcpy(arr.data.data(), bytes + h.value().data_offset, arr.data.size() * 4u);
+    return arr;
+}
+
+Result<std::vector<int64_t>> read_npy_shape(const std::string& path) {
+    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+    if (!f) return make_status(StatusCode::kIo, "cannot open '%s' for reading", path.c_str());
+    Result<uint64_t> size = file_size(f.get(), path);
+    if (!size.ok()) return size.status();
+    std::vector<uint8_t> head(
+        static_cast<size_t>(std::min<uint64_t>(size.value(), 12 + kMaxHeader)));
+    if (!head.empty() && std::fread(head.data(), 1, head.size(), f.get()) != head.size())
+        return make_status(StatusCode::kIo, "cannot read '%s'", path.c_str());
+    Result<NpyHeader> h = parse_header(head.data(), head.size(), size.value(), "'" + path + "'");
+    if (!h.ok()) return h.status();
+    return std::move(h.value().shape);
 }
 
 Result<NpyArray> read_npy(const std::string& path) {
     std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
     if (!f) return make_status(StatusCode::kIo, "cannot open '%s' for reading", path.c_str());
-    if (std::fseek(f.get(), 0, SEEK_END) != 0)
-        return make_status(StatusCode::kIo, "cannot seek in '%s'", path.c_str());
-    const long size = std::ftell(f.get());
-    if (size < 0) return make_status(StatusCode::kIo, "cannot size '%s'", path.c_str());
-    if (static_cast<uint64_t>(size) > (static_cast<uint64_t>(kMaxElements) * 4u + kMaxHeader)) {
-        return make_status(StatusCode::kOutOfMemory, "'%s' is larger than 64 GiB", path.c_str());
-    }
-    std::rewind(f.get());
-    std::vector<uint8_t> bytes(static_cast<size_t>(size));
-    if (size > 0 && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
+    Result<uint64_t> size = file_size(f.get(), path);
+    if (!size.ok()) return size.status();
+    std::vector<uint8_t> bytes(static_cast<size_t>(size.value()));
+    if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
         return make_status(StatusCode::kIo, "cannot read '%s'", path.c_str());
     }
     return parse_npy(bytes.data(), bytes.size(), "'" + path + "'");

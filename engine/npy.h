@@ -20,6 +20,9 @@ struct NpyArray {
 Result<NpyArray> read_npy(const std::string& path);
 // Parses an in-memory .npy image (the file reader's core; also used by fuzz-style tests).
 Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what);
+// The shape of a .npy file, from its header alone (the data size is checked against the file
+// size, not read).
+Result<std::vector<int64_t>> read_npy_shape(const std::string& path);
 // Writes version 1.0 '<f4' C-order. The data goes to path + ".tmp" first and is renamed into
 // place, so a failed write never leaves a partial file at path.
 Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
