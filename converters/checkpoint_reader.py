@@ -222,18 +222,11 @@ def _load_legacy(f):
     sysinfo = plain("system info")
     if isinstance(sysinfo, dict) and not sysinfo.get("little_endian", True):
         raise CheckpointError("big-endian legacy checkpoints are not supported")
-    pending = []
-    up = SafeUnpickler(f, pending.append)
-    try:
-        obj = up.load()
-    except CheckpointError:
-        raise
-    except Exception as e:
-        raise CheckpointError(f"malformed pickle data: {type(e).__name__}: {e}") from None
+    # The storages' bytes follow the pickle, so they are attached after it is read.
+    obj, by_key = _load_pickle(f, lambda st: None)
     keys = plain("storage key list")
     if not isinstance(keys, list):
         raise CheckpointError("legacy checkpoint: storage key list is not a list")
-    by_key = {st.key: st for st in pending}
     for key in keys:
         st = by_key.get(str(key))
         head = f.read(8)

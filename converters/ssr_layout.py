@@ -15,6 +15,23 @@ def detect_layout(keys):
     return "basicsr"
 
 
+def _rename(sd, rdb_pattern, names):
+    """RDB convs by `rdb_pattern` (groups: block, rdb, conv, leaf), the other convs by the
+    stem -> BasicSR name map. Returns (renamed dict, keys neither knows)."""
+    out, unknown = {}, []
+    for key, t in sd.items():
+        m = re.match(rdb_pattern, key)
+        if m:
+            out[f"body.{m.group(1)}.rdb{m.group(2)}.conv{m.group(3)}.{m.group(4)}"] = t
+            continue
+        stem, _, leaf = key.rpartition(".")
+        if stem in names and leaf in ("weight", "bias"):
+            out[f"{names[stem]}.{leaf}"] = t
+        else:
+            unknown.append(key)
+    return out, unknown
+
+
 def _canonical_oldest(sd):
     idx = sorted({int(m.group(1)) for k in sd for m in [re.match(r"model\.(\d+)\.(weight|bias)$", k)] if m})
     if not idx or idx[-1] < 7 or (idx[-1] - 4) % 3:
@@ -26,39 +43,17 @@ def _canonical_oldest(sd):
              f"model.{3 * n_up + 2}": "conv_hr", f"model.{3 * n_up + 4}": "conv_last"}
     for k in range(1, n_up + 1):
         names[f"model.{3 * k}"] = f"conv_up{k}"
-    out, unknown = {}, []
-    for key, t in sd.items():
-        m = re.match(r"model\.1\.sub\.(\d+)\.RDB([123])\.conv([1-5])\.0\.(weight|bias)$", key)
-        if m:
-            out[f"body.{m.group(1)}.rdb{m.group(2)}.conv{m.group(3)}.{m.group(4)}"] = t
-            continue
-        stem, _, leaf = key.rpartition(".")
-        if stem in names and leaf in ("weight", "bias"):
-            out[f"{names[stem]}.{leaf}"] = t
-        else:
-            unknown.append(key)
-    return out, unknown
+    return _rename(sd, r"model\.1\.sub\.(\d+)\.RDB([123])\.conv([1-5])\.0\.(weight|bias)$", names)
 
 
 def _canonical_esrgan(sd):
     names = {"conv_first": "conv_first", "trunk_conv": "conv_body", "HRconv": "conv_hr",
              "conv_last": "conv_last"}
-    out, unknown = {}, []
-    for key, t in sd.items():
-        m = re.match(r"RRDB_trunk\.(\d+)\.RDB([123])\.conv([1-5])\.(weight|bias)$", key)
+    for key in sd:
+        m = re.match(r"(upconv(\d+))\.", key)
         if m:
-            out[f"body.{m.group(1)}.rdb{m.group(2)}.conv{m.group(3)}.{m.group(4)}"] = t
-            continue
-        m = re.match(r"upconv(\d+)\.(weight|bias)$", key)
-        if m:
-            out[f"conv_up{m.group(1)}.{m.group(2)}"] = t
-            continue
-        stem, _, leaf = key.rpartition(".")
-        if stem in names and leaf in ("weight", "bias"):
-            out[f"{names[stem]}.{leaf}"] = t
-        else:
-            unknown.append(key)
-    return out, unknown
+            names[m.group(1)] = f"conv_up{m.group(2)}"
+    return _rename(sd, r"RRDB_trunk\.(\d+)\.RDB([123])\.conv([1-5])\.(weight|bias)$", names)
 
 
 def canonicalize(sd):

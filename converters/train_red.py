@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -26,6 +25,7 @@ from skimage.metrics import structural_similarity
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import photos  # noqa: E402
+import training  # noqa: E402
 from reference_models import RED  # noqa: E402
 
 CONFIG = dict(c0=24, c1=48, c2=96, bins=[1, 2, 3, 6], reduction=8)
@@ -125,25 +125,11 @@ def main():
     with torch.no_grad():
         assert torch.allclose(fast(probe), model.up(probe), atol=1e-5), "FastDeconv is not ConvTranspose2d"
     model.up = fast
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     imgs = photos.train_photos()
-    t0, it = time.time(), 0
-    budget = args.minutes * 60.0
-    for dark, clean in batches(imgs, args.patch, args.batch, gen):
-        frac = min((time.time() - t0) / budget, 1.0)
-        for g in opt.param_groups:
-            g["lr"] = args.lr * 0.5 * (1.0 + np.cos(np.pi * frac))
-        loss = F.l1_loss(model(dark), clean)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        it += 1
-        if it % 50 == 0:
-            print(f"iter {it} loss {loss.item():.4f} t {time.time() - t0:.0f}s", flush=True)
-        if frac >= 1.0 or it >= args.max_iters:
-            break
+    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen),
+                                 F.l1_loss, args.lr, args.minutes, args.max_iters)
     metrics = evaluate(model)
-    metrics.update({"iterations": it, "train_seconds": time.time() - t0, "config": CONFIG,
+    metrics.update({"iterations": it, "train_seconds": seconds, "config": CONFIG,
                     "seed": args.seed, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "baseline_gamma": BASELINE_GAMMA, "torch": torch.__version__})
     torch.save({"params": model.state_dict(), "config": {"ppm_bins": CONFIG["bins"]}},

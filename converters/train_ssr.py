@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -26,6 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import photos  # noqa: E402
+import training  # noqa: E402
 from reference_models import SSR  # noqa: E402
 
 SCALE = 4
@@ -120,26 +120,12 @@ def main():
     start = evaluate(model)
     print(f"init: model {start['model_psnr_mean']:.2f} dB, bicubic {start['bicubic_psnr_mean']:.2f} dB",
           flush=True)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     imgs = photos.train_photos()
-    t0 = time.time()
-    budget = args.minutes * 60.0
-    it = 0
-    for lr_b, hr_b in batches(imgs, args.patch, args.batch, gen):
-        frac = min((time.time() - t0) / budget, 1.0)
-        for g in opt.param_groups:  # cosine decay over the time budget
-            g["lr"] = args.lr * 0.5 * (1.0 + np.cos(np.pi * frac))
-        loss = (F.l1_loss if args.loss == "l1" else F.mse_loss)(model(lr_b), hr_b)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        it += 1
-        if it % 50 == 0:
-            print(f"iter {it} loss {loss.item():.4f} t {time.time() - t0:.0f}s", flush=True)
-        if frac >= 1.0 or it >= args.max_iters:
-            break
+    loss_fn = F.l1_loss if args.loss == "l1" else F.mse_loss
+    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen), loss_fn,
+                                 args.lr, args.minutes, args.max_iters)
     metrics = evaluate(model)
-    metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": time.time() - t0, "config": CONFIG,
+    metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": seconds, "config": CONFIG,
                     "seed": args.seed, "loss": args.loss, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__})
     torch.save({"params": model.state_dict()}, os.path.join(args.out, "ssr_x4.pth"))

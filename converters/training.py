@@ -1,0 +1,28 @@
+"""The training loop shared by train_ssr.py and train_red.py."""
+import time
+
+import numpy as np
+import torch
+
+
+def train(model, batches, loss_fn, lr, minutes, max_iters):
+    """Adam over (input, target) pairs from `batches`, with the learning rate decayed on a
+    cosine over a wall-clock budget of `minutes`. Prints progress every 50 steps and returns
+    (iterations, seconds)."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    t0, it = time.time(), 0
+    budget = minutes * 60.0
+    for x, y in batches:
+        frac = min((time.time() - t0) / budget, 1.0)
+        for g in opt.param_groups:
+            g["lr"] = lr * 0.5 * (1.0 + np.cos(np.pi * frac))
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        it += 1
+        if it % 50 == 0:
+            print(f"iter {it} loss {loss.item():.4f} t {time.time() - t0:.0f}s", flush=True)
+        if frac >= 1.0 or it >= max_iters:
+            break
+    return it, time.time() - t0
