@@ -2,6 +2,7 @@
 
 #include "models/red.h"
 #include "models/ssr.h"
+#include "ops/validate.h"
 
 namespace lucent::models {
 
@@ -37,6 +38,17 @@ Status load_channel_attention(const weights::WeightFile& wf, const std::string& 
                                       w2.value().data(), b2.value().data(), pooling);
     if (!ca.ok()) return ca.status();
     *out = std::move(ca).value();
+    return Status();
+}
+
+Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out) const {
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "output", out.data, out.shape));
+    LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
+    LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
+    for (int64_t n = 0; n < in.shape.n; ++n)
+        LUCENT_RETURN_IF_ERROR(run_image(ctx, image_of(in, n), image_of(out, n)));
     return Status();
 }
 

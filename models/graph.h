@@ -32,8 +32,14 @@ class Graph {
     // Peak bytes run() allocates for this input (activations plus convolution scratch for
     // `threads` threads), saturating at UINT64_MAX. Call output_shape() first.
     virtual uint64_t working_bytes(const Shape& in, int threads) const = 0;
-    // out must have output_shape(in.shape). Images of the batch run one after another.
-    virtual Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;
+    // out must have output_shape(in.shape). Checks both tensors, then runs the images of the
+    // batch one after another through run_image().
+    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const;
+
+  protected:
+    virtual const char* graph_name() const = 0;  // "SSR" / "RED", for messages
+    // One image: in [1, C, H, W], out [1, C', H', W'] of output_shape().
+    virtual Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;
 };
 
 // Builds the graph a weight file describes (SSR or RED), with weights packed for `k`.

@@ -8,7 +8,6 @@
 #include "ops/pool2d.h"
 #include "ops/reflect_pad.h"
 #include "ops/upsample.h"
-#include "ops/validate.h"
 
 namespace lucent::models {
 namespace {
@@ -171,17 +170,6 @@ uint64_t Red::working_bytes(const Shape& in, int threads) const {
     // The transposed convolution pads its input once (plus its phase buffers).
     scratch = std::max(scratch, sat_mul(plane_bytes(c.c2, hh + 3, hw + 3), 2));
     return sat_add(sat_add(sat_add(pad, e0), peak), sat_add(scratch, plane_bytes(c.out_ch, h, w)));
-}
-
-Status Red::run(const ops::Context& ctx, ConstTensorView in, TensorView out) const {
-    Shape os;
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor("RED", "input", in.data, in.shape));
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor("RED", "output", out.data, out.shape));
-    LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
-    LUCENT_RETURN_IF_ERROR(ops::check_shape("RED", "output", out.shape, os));
-    for (int64_t n = 0; n < in.shape.n; ++n)
-        LUCENT_RETURN_IF_ERROR(run_image(ctx, image_of(in, n), image_of(out, n)));
-    return Status();
 }
 
 Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const {

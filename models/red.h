@@ -34,11 +34,13 @@ class Red final : public Graph {
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
     uint64_t working_bytes(const Shape& in, int threads) const override;
-    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
+
+  protected:
+    const char* graph_name() const override { return "RED"; }
+    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
 
   private:
     Red() = default;
-    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const;
     // p = PPM(e2), where e2 is channels [0, c2) of `cat`.
     Status run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) const;
 

@@ -7,7 +7,6 @@
 #include "ops/pixel_shuffle.h"
 #include "ops/reflect_pad.h"
 #include "ops/upsample.h"
-#include "ops/validate.h"
 
 namespace lucent::models {
 namespace {
@@ -193,17 +192,6 @@ uint64_t Ssr::working_bytes(const Shape& in, int threads) const {
     const uint64_t crop = (hp != in.h || wp != in.w) ? plane_bytes(c.out_ch, ch, cw) : 0;
     const uint64_t up = sat_add(sat_add(peak, crop), plane_bytes(c.nf, h, w));
     return std::max(body, up);
-}
-
-Status Ssr::run(const ops::Context& ctx, ConstTensorView in, TensorView out) const {
-    Shape os;
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor("SSR", "input", in.data, in.shape));
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor("SSR", "output", out.data, out.shape));
-    LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
-    LUCENT_RETURN_IF_ERROR(ops::check_shape("SSR", "output", out.shape, os));
-    for (int64_t n = 0; n < in.shape.n; ++n)
-        LUCENT_RETURN_IF_ERROR(run_image(ctx, image_of(in, n), image_of(out, n)));
-    return Status();
 }
 
 Status Ssr::run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const {

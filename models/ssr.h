@@ -39,7 +39,10 @@ class Ssr final : public Graph {
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
     uint64_t working_bytes(const Shape& in, int threads) const override;
-    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
+
+  protected:
+    const char* graph_name() const override { return "SSR"; }
+    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
 
   private:
     struct Rdb {
@@ -47,7 +50,6 @@ class Ssr final : public Graph {
         ops::ChannelAttention ca;
     };
     Ssr() = default;
-    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const;
     Status run_body(const ops::Context& ctx, TensorView feat) const;
     Status run_rdb(const ops::Context& ctx, const Rdb& rdb, TensorView dense, TensorView tmp,
                    TensorView dst) const;
