@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Lucent needs from Debian 12's packages, skipping those already installed.
+#   bash tests/install_deps.sh          everything: build, tests, converters, training
+#   bash tests/install_deps.sh build    only what building liblucent.a and build/lucent needs
+# Runs apt-get directly as root, through sudo otherwise.
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build libeigen3-dev libstb-dev libgtest-dev libbenchmark-dev)
+if [ "${1:-all}" != build ]; then
+    packages+=(clang-format python3 python3-numpy python3-torch python3-skimage python3-pil)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
