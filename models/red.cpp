@@ -167,8 +167,7 @@ uint64_t Red::working_bytes(const Shape& in, int threads) const {
                                  enc2_.scratch_bytes(Shape{1, c.c1, hh, hw}, threads),
                                  dec1_.scratch_bytes(Shape{1, c.c1, h, w}, threads),
                                  out_.scratch_bytes(Shape{1, c.c0, h, w}, threads)});
-    // The transposed convolution pads its input once (plus its phase buffers).
-    scratch = std::max(scratch, sat_mul(plane_bytes(c.c2, hh + 3, hw + 3), 2));
+    scratch = std::max(scratch, up_.scratch_bytes(Shape{1, c.c2, hh, hw}));
     return sat_add(sat_add(sat_add(pad, e0), peak), sat_add(scratch, plane_bytes(c.out_ch, h, w)));
 }
 

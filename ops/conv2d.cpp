@@ -300,7 +300,9 @@ uint64_t Conv2d::scratch_bytes(const Shape& in, int threads) const {
         per_thread = double(2 * band_th + 2) * double(in.c) * cols +
                      16.0 * double(band_th * tiles_w) * double(in.c + p_.out_ch + 16);
     } else {
-        per_thread = double(kBandRows + p_.kernel_h * p_.dilation_h) * double(in.c) * cols;
+        // band_q * stride_h rows of the phase-split band.
+        per_thread =
+            double(kBandRows * p_.stride_h + p_.kernel_h * p_.dilation_h) * double(in.c) * cols;
     }
     const double bytes = per_thread * 4.0 * std::max(threads, 1);
     return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);

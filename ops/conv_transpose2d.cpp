@@ -122,6 +122,33 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
     return c;
 }
 
+// Padded input, row-interleaved [n][row][ic][col] as in Conv2d: rows -lead_h .. and columns
+// -lead_w .. read as zero, enough for every phase's largest offset.
+void ConvTranspose2d::padded_extent(const Shape& is, const Shape& os, int64_t* rows,
+                                    int64_t* cols) const {
+    const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
+    int64_t max_dy = 0, max_dx = 0;
+    for (const Phase& ph : phases_) {
+        for (int64_t d : ph.tap_dy) max_dy = std::max(max_dy, d);
+        for (int64_t d : ph.tap_dx) max_dx = std::max(max_dx, d);
+    }
+    *rows = std::max(is.h, qh + max_dy) + lead_h_;
+    *cols = std::max(is.w, qw + max_dx) + lead_w_;
+}
+
+uint64_t ConvTranspose2d::scratch_bytes(const Shape& in) const {
+    Shape os;
+    if (!conv_transpose2d_output_shape(p_, in, &os).ok()) return 0;
+    int64_t rows = 0, cols = 0;
+    padded_extent(in, os, &rows, &cols);
+    const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
+    const double count =
+        double(in.n) * double(rows) * double(in.c) * double(cols) +  // padded input
+        double(os.n) * double(os.c) * double(qh) * double(qw);       // phase buffer
+    const double bytes = count * 4.0;
+    return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);
+}
+
 Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView out) const {
     if (k_ == nullptr) {
         return make_status(StatusCode::kInvalidArgument, "conv_transpose2d layer was not created");
@@ -133,15 +160,8 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     LUCENT_RETURN_IF_ERROR(check_shape("conv_transpose2d", "output", out.shape, os));
     const Shape& is = in.shape;
     const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
-    // Padded input, row-interleaved [n][row][ic][col] as in Conv2d: rows -lead_h .. and
-    // columns -lead_w .. read as zero, enough for every phase's largest offset.
-    int64_t max_dy = 0, max_dx = 0;
-    for (const Phase& ph : phases_) {
-        for (int64_t d : ph.tap_dy) max_dy = std::max(max_dy, d);
-        for (int64_t d : ph.tap_dx) max_dx = std::max(max_dx, d);
-    }
-    const int64_t rows = std::max(is.h, qh + max_dy) + lead_h_;
-    const int64_t cols = std::max(is.w, qw + max_dx) + lead_w_;
+    int64_t rows = 0, cols = 0;
+    padded_extent(is, os, &rows, &cols);
     const int64_t row_stride = is.c * cols;
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(

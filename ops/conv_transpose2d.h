@@ -37,6 +37,8 @@ class ConvTranspose2d {
     static Result<ConvTranspose2d> create(const ConvTranspose2dParams& p, const float* weight,
                                           const float* bias, const KernelTable& k);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
+    // Bytes run() allocates for input shape `in` (padded input and one phase buffer).
+    uint64_t scratch_bytes(const Shape& in) const;
     const ConvTranspose2dParams& params() const { return p_; }
 
   private:
@@ -47,6 +49,9 @@ class ConvTranspose2d {
         std::vector<int64_t> tap_dy, tap_dx;  // input row / column offset of each tap (+ pad)
         std::vector<float> packed;            // [blocks][in_ch][ntaps][ocb]
     };
+    // Rows and columns of the zero-padded input buffer run() builds.
+    void padded_extent(const Shape& is, const Shape& os, int64_t* rows, int64_t* cols) const;
+
     ConvTranspose2dParams p_;
     const KernelTable* k_ = nullptr;
     std::vector<Phase> phases_;
