@@ -52,7 +52,7 @@ TEST(Status, FormatsCodeAndMessage) {
     Result<int> v = 7;
     ASSERT_TRUE(v.ok());
     EXPECT_EQ(v.value(), 7);
-    EXPECT_STREQ(version(), "0.1.0");
+    EXPECT_STREQ(version(), LUCENT_VERSION_STRING);
 }
 
 TEST(Tensor, ChecksSizesAndAligns) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/npy.h"
+#include "cli/npy.h"
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/concat.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/npy.h"
+#include "cli/npy.h"
 #include "lucent/lucent.hpp"
 #include "tests/util/isa_param.h"
 

@@ -53,7 +53,7 @@ class Cli(unittest.TestCase):
             self.assertIn(n, r.stderr)
         if out is not None:
             self.assertFalse(os.path.exists(out), "a failed run left an output file")
-            leftovers = [f for f in os.listdir(os.path.dirname(out)) if ".tmp" in f]
+            leftovers = [f for f in os.listdir(os.path.dirname(out)) if ".tmp" in f or f.startswith(".lucent-")]
             self.assertEqual(leftovers, [], "a failed run left a temporary file")
         return r.stderr
 

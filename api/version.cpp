@@ -2,6 +2,6 @@
 
 namespace lucent {
 
-const char* version() { return "0.1.0"; }
+const char* version() { return LUCENT_VERSION_STRING; }
 
 }  // namespace lucent

@@ -1,14 +1,18 @@
 // Lucent: loading and running a model (SSR upscaling or RED enhancement).
 //
 //   lucent::Result<lucent::Model> m = lucent::Model::load("RealESRGAN_x4plus.lcw");
-//   lucent::Dims in{1, 3, h, w}, out;
-//   m.value().output_dims(in, &out);                       // {1, 3, 4h, 4w}
-//   std::vector<float> dst(out.count());
-//   lucent::Status st = m.value().run(src.data(), in, dst.data());
+//   lucent::ConstImageView in{pixels, bytes, w, h, 3, lucent::PixelType::kU8};
+//   lucent::ImageSize os;
+//   m.value().output_image_size(w, h, 3, &os);             // 4w x 4h x 3
+//   std::vector<uint8_t> dst(lucent::image_buffer_bytes(os, lucent::PixelType::kU8));
+//   lucent::ImageView out{dst.data(), dst.size(), os.width, os.height, 3};
+//   lucent::Status st = m.value().run_image(in, out);
 //
-// Tensors at this API are float32 NCHW (batch, channels, height, width), RGB values in [0, 1].
-// A Model is immutable after loading: run() is const and may be called from several threads
-// at once (each call allocates its own working memory and uses Options::num_threads threads).
+// Two ways in: interleaved images (run_image: 8/16-bit or float, gray/gray+alpha/RGB/RGBA,
+// any row stride) and float32 NCHW tensors (run: batch, channels, height, width; RGB in
+// [0, 1]). A Model is immutable after loading: every const method may be called from several
+// threads at once (each call allocates its own working memory and uses Options::num_threads
+// threads). No method throws: allocation failures come back as kOutOfMemory.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "lucent/image.hpp"
 #include "lucent/isa.hpp"
 #include "lucent/status.hpp"
 
@@ -26,11 +31,19 @@ enum class ModelKind : int32_t {
     kRed = 2,  // enhancement: output has the input's size
 };
 
+// Arithmetic of the convolutions. Only kFp32 exists in this version; asking for kBf16 is
+// kUnsupported at load (the field is here so that the C and C++ option sets stay stable).
+enum class Precision : int32_t {
+    kFp32 = 0,
+    kBf16 = 1,
+};
+
 struct Options {
     int32_t num_threads = 0;        // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
     Isa max_isa = Isa::kAvx512;     // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
     bool reference = false;         // scalar kernels and direct convolution: the reference path
     uint64_t max_memory_bytes = 0;  // working-memory limit per run(); 0 = physical memory
+    Precision precision = Precision::kFp32;
 };
 
 struct Dims {
@@ -59,6 +72,7 @@ class Model {
     int64_t in_channels() const;
     int64_t out_channels() const;
     Isa isa() const;                  // kernel tier in use
+    int32_t num_threads() const;      // threads each run uses (Options::num_threads resolved)
     const std::string& name() const;  // the file path, or "embedded default ... model"
 
     // Output dims for input dims; kInvalidArgument names what is wrong with them.
@@ -70,6 +84,27 @@ class Model {
     // in: `in` dims of float32 NCHW; out: room for output_dims(in). kOutOfMemory (with the sizes)
     // when working_bytes(in) exceeds the memory limit, before anything is allocated.
     Status run(const float* in, const Dims& in_dims, float* out) const;
+
+    // --- Interleaved images (lucent/image.hpp) ---
+    // Channel rules: an image with the model's channel count is all colour; one channel more is
+    // colour + alpha; a gray image (1 channel, or 2 with alpha) runs through an RGB model by
+    // replicating gray into R, G and B, and comes back gray as the mean of the three outputs.
+    // Alpha does not go through the model: SSR resizes it bilinearly (PyTorch's
+    // align_corners=False), RED keeps it. Integer outputs are round_half_to_even(clamp(v, 0, 1)
+    // * 255 or 65535); float outputs are not clamped.
+
+    // The output image's size for a width x height input of `channels` (kInvalidArgument names
+    // what does not fit the model).
+    Status output_image_size(int64_t width, int64_t height, int32_t channels, ImageSize* out) const;
+    // Upper bound of the bytes run_image() allocates for such an image (the model's working
+    // memory plus the float planes it converts through).
+    Result<uint64_t> image_working_bytes(int64_t width, int64_t height, int32_t channels) const;
+    // Runs the model on `in` and writes `out`, whose width, height and channels must be
+    // output_image_size()'s; input and output sample types are independent (e.g. uint16 in,
+    // uint8 out). kInvalidArgument names the argument at fault (null data, channel count,
+    // stride or buffer too small, output size); kOutOfMemory when image_working_bytes()
+    // exceeds the memory limit, before anything is allocated.
+    Status run_image(const ConstImageView& in, const ImageView& out) const;
 
     struct Impl;  // opaque
 

@@ -23,8 +23,8 @@ Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string&
 // The shape of a .npy file, from its header alone (the data size is checked against the file
 // size, not read).
 Result<std::vector<int64_t>> read_npy_shape(const std::string& path);
-// Writes version 1.0 '<f4' C-order. The data goes to path + ".tmp" first and is renamed into
-// place, so a failed write never leaves a partial file at path.
+// Writes version 1.0 '<f4' C-order through an AtomicFile (atomic_file.h): a failed write never
+// leaves a partial or temporary file.
 Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
 
 }  // namespace lucent

@@ -1,9 +1,11 @@
-#include "engine/npy.h"
+#include "npy.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+
+#include "atomic_file.h"
 
 namespace lucent {
 
@@ -180,37 +182,21 @@ Status write_npy(const std::string& path, const std::vector<int64_t>& shape, con
     const size_t total = ((10 + header.size() + 1 + 63) / 64) * 64;
     header.append(total - 10 - header.size() - 1, ' ');
     header += '\n';
-    const std::string tmp = path + ".tmp";
-    {
-        std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
-        if (!f) return make_status(StatusCode::kIo, "cannot open '%s' for writing", tmp.c_str());
-        const uint8_t pre[10] = {0x93,
-                                 'N',
-                                 'U',
-                                 'M',
-                                 'P',
-                                 'Y',
-                                 1,
-                                 0,
-                                 static_cast<uint8_t>(header.size() & 0xff),
-                                 static_cast<uint8_t>(header.size() >> 8)};
-        bool ok = std::fwrite(pre, 1, 10, f.get()) == 10 &&
-                  std::fwrite(header.data(), 1, header.size(), f.get()) == header.size() &&
-                  (count == 0 || std::fwrite(data, 4, static_cast<size_t>(count), f.get()) ==
-                                     static_cast<size_t>(count));
-        ok = (std::fflush(f.get()) == 0) && ok;
-        if (!ok) {
-            f.reset();
-            std::remove(tmp.c_str());
-            return make_status(StatusCode::kIo, "cannot write '%s'", tmp.c_str());
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return make_status(StatusCode::kIo, "cannot rename '%s' to '%s'", tmp.c_str(),
-                           path.c_str());
-    }
-    return Status();
+    LUCENT_ASSIGN_OR_RETURN(cli::AtomicFile out, cli::AtomicFile::create(path));
+    const uint8_t pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             static_cast<uint8_t>(header.size() & 0xff),
+                             static_cast<uint8_t>(header.size() >> 8)};
+    std::fwrite(pre, 1, 10, out.file());
+    std::fwrite(header.data(), 1, header.size(), out.file());
+    if (count != 0) std::fwrite(data, 4, static_cast<size_t>(count), out.file());
+    return out.commit();  // reports any failed write above
 }
 
 }  // namespace lucent

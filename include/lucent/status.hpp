@@ -65,8 +65,21 @@ class [[nodiscard]] Result {
 
 }  // namespace lucent
 
+// The one way errors travel inside Lucent (and a convenience for C++ callers):
+//   LUCENT_RETURN_IF_ERROR(status_expr);            returns the Status when it is not OK
+//   LUCENT_ASSIGN_OR_RETURN(T x, result_expr);      declares / assigns x from a Result<T>,
+//                                                   or returns its Status
 #define LUCENT_RETURN_IF_ERROR(expr)                             \
     do {                                                         \
         ::lucent::Status lucent_status_tmp_ = (expr);            \
         if (!lucent_status_tmp_.ok()) return lucent_status_tmp_; \
     } while (0)
+
+#define LUCENT_STATUS_CONCAT_INNER_(a, b) a##b
+#define LUCENT_STATUS_CONCAT_(a, b) LUCENT_STATUS_CONCAT_INNER_(a, b)
+#define LUCENT_ASSIGN_OR_RETURN(lhs, expr) \
+    LUCENT_ASSIGN_OR_RETURN_IMPL_(LUCENT_STATUS_CONCAT_(lucent_result_, __LINE__), lhs, expr)
+#define LUCENT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+    auto tmp = (expr);                                \
+    if (!tmp.ok()) return tmp.status();               \
+    lhs = std::move(tmp).value()

@@ -1,0 +1,160 @@
+// lucent::Model: loading (file, memory, embedded default), shapes and the float NCHW run.
+// The interleaved-image path is image_run.cpp.
+#include "lucent/model.hpp"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "api/default_models.h"
+#include "api/model_impl.h"
+#include "api/no_throw.h"
+#include "engine/format_bytes.h"
+#include "engine/threading.h"
+#include "models/ssr.h"
+#include "ops/dispatch.h"
+#include "weights/weight_file.h"
+
+namespace lucent {
+namespace {
+
+uint64_t physical_memory() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
+Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
+
+Status check_options(const Options& o) {
+    if (o.num_threads < 0 || o.num_threads > 1024)
+        return make_status(StatusCode::kInvalidArgument,
+                           "Options::num_threads is %d; it must be 0 (all cores) to 1024",
+                           o.num_threads);
+    const int isa = static_cast<int>(o.max_isa);
+    if (isa < static_cast<int>(Isa::kScalar) || isa > static_cast<int>(Isa::kAvx512))
+        return make_status(StatusCode::kInvalidArgument,
+                           "Options::max_isa is %d; it must be scalar (0), avx2 (1) or avx512 (2)",
+                           isa);
+    if (o.precision == Precision::kBf16)
+        return make_status(StatusCode::kUnsupported,
+                           "precision bf16 is not available in this version of Lucent; use fp32");
+    if (o.precision != Precision::kFp32)
+        return make_status(StatusCode::kInvalidArgument,
+                           "Options::precision is %d; it must be fp32 (0) or bf16 (1)",
+                           static_cast<int>(o.precision));
+    return Status();
+}
+
+Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const std::string& name,
+                                           const Options& options) {
+    LUCENT_RETURN_IF_ERROR(check_options(options));
+    std::unique_ptr<Model::Impl> impl(new Model::Impl());
+    impl->options = options;
+    impl->name = name;
+    impl->isa = options.reference ? Isa::kScalar : effective_isa(options.max_isa);
+    models::GraphOptions gopts;
+    if (options.reference) gopts.conv_algo = ops::Conv2dAlgo::kDirect;
+    LUCENT_ASSIGN_OR_RETURN(impl->graph,
+                            models::load_graph(wf, ops::kernels_for(impl->isa), gopts));
+    impl->kind = wf.kind() == weights::GraphKind::kSsr ? ModelKind::kSsr : ModelKind::kRed;
+    if (impl->kind == ModelKind::kSsr)
+        impl->scale = static_cast<const models::Ssr&>(*impl->graph).config().scale;
+    return impl;
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Result<Model> Model::load_memory(const uint8_t* data, size_t size, const std::string& name,
+                                 const Options& options) {
+    return no_throw("loading a model", [&]() -> Result<Model> {
+        if (data == nullptr && size != 0)
+            return make_status(StatusCode::kInvalidArgument, "load_memory: data is null");
+        LUCENT_ASSIGN_OR_RETURN(
+            weights::WeightFile wf,
+            weights::WeightFile::parse(std::vector<uint8_t>(data, data + size), name));
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, build(wf, name, options));
+        return Model(std::move(impl));
+    });
+}
+
+Result<Model> Model::load(const std::string& path, const Options& options) {
+    return no_throw("loading a model", [&]() -> Result<Model> {
+        LUCENT_ASSIGN_OR_RETURN(weights::WeightFile wf, weights::WeightFile::open(path));
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, build(wf, path, options));
+        return Model(std::move(impl));
+    });
+}
+
+Result<Model> Model::load_default(ModelKind kind, const Options& options) {
+    if (kind != ModelKind::kSsr && kind != ModelKind::kRed)
+        return make_status(StatusCode::kInvalidArgument,
+                           "load_default: model kind %d is neither SSR (1) nor RED (2)",
+                           static_cast<int>(kind));
+    EmbeddedModel em;
+    if (!default_model(kind == ModelKind::kSsr ? "ssr" : "red", &em))
+        return make_status(StatusCode::kUnsupported, "this build embeds no default %s model",
+                           kind == ModelKind::kSsr ? "SSR" : "RED");
+    return load_memory(em.data, em.size, em.description, options);
+}
+
+ModelKind Model::kind() const { return impl_->kind; }
+int64_t Model::scale() const { return impl_->scale; }
+int64_t Model::in_channels() const { return impl_->graph->in_channels(); }
+int64_t Model::out_channels() const { return impl_->graph->out_channels(); }
+Isa Model::isa() const { return impl_->isa; }
+int32_t Model::num_threads() const { return resolve_threads(impl_->options.num_threads); }
+const std::string& Model::name() const { return impl_->name; }
+
+uint64_t Model::memory_limit() const {
+    return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : physical_memory();
+}
+
+Status Model::output_dims(const Dims& in, Dims* out) const {
+    if (out == nullptr)
+        return make_status(StatusCode::kInvalidArgument, "output_dims: out is null");
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
+    *out = Dims{os.n, os.c, os.h, os.w};
+    return Status();
+}
+
+Result<uint64_t> Model::working_bytes(const Dims& in) const {
+    return no_throw("working_bytes", [&]() -> Result<uint64_t> {
+        Shape os;
+        LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
+        return impl_->graph->working_bytes(to_shape(in),
+                                           resolve_threads(impl_->options.num_threads));
+    });
+}
+
+Status Model::run(const float* in, const Dims& in_dims, float* out) const {
+    return no_throw("Model::run", [&]() -> Status {
+        if (in == nullptr || out == nullptr)
+            return make_status(StatusCode::kInvalidArgument, "Model::run: null input or output");
+        LUCENT_ASSIGN_OR_RETURN(const uint64_t need, working_bytes(in_dims));
+        const uint64_t limit = memory_limit();
+        if (limit != 0 && need > limit)
+            return make_status(
+                StatusCode::kOutOfMemory,
+                "a %lldx%lld input (batch %lld) needs about %s of working memory, more "
+                "than the %s %s; use a smaller image (tiled processing of large images "
+                "is not available yet)",
+                static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
+                static_cast<long long>(in_dims.n), format_bytes(need).c_str(),
+                format_bytes(limit).c_str(),
+                impl_->options.max_memory_bytes ? "limit set" : "of physical memory");
+        Shape os;
+        LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));
+        ops::Context ctx;
+        ctx.k = &ops::kernels_for(impl_->isa);
+        ctx.num_threads = impl_->options.num_threads;
+        return impl_->graph->run(ctx, ConstTensorView{in, to_shape(in_dims)}, TensorView{out, os});
+    });
+}
+
+}  // namespace lucent

@@ -1,0 +1,36 @@
+// The lucent command line, parsed into plain values. No I/O happens here (the fuzz target and
+// the tests call parse_args directly).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lucent/isa.hpp"
+
+namespace lucent::cli {
+
+struct Args {
+    std::string command;              // "upscale" or "enhance"
+    std::string model;                // --model FILE; empty = the embedded default
+    std::vector<std::string> inputs;  // files or folders
+    std::string output;               // OUT (one input) or, with -o, the output folder
+    bool output_is_folder = false;    // -o / --output given
+    std::string suffix;               // --suffix; set = true when given
+    bool suffix_set = false;
+    std::string ext;         // --ext: png, jpg, ppm, npy or "" (png)
+    bool overwrite = false;  // --overwrite: replace outputs that exist (folder mode)
+    int32_t threads = 0;
+    Isa isa = Isa::kAvx512;
+    bool reference = false, verbose = false, quiet = false, help = false;
+    uint64_t max_memory = 0;  // bytes; 0 = the library's default
+};
+
+// Fills *a from argv[1..argc). Returns "" on success, else one line saying what is wrong.
+// `--help` / `-h` anywhere sets a->help and succeeds.
+std::string parse_args(int argc, const char* const* argv, Args* a);
+
+// The usage text.
+extern const char kUsage[];
+
+}  // namespace lucent::cli

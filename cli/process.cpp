@@ -1,0 +1,142 @@
+#include "process.h"
+
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "image_io.h"
+
+namespace lucent::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+std::string bytes_text(double b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (b >= 1024.0 && u < 6) {
+        b /= 1024.0;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+    return buf;
+}
+
+// .npy arrays with more channels than an image holds go through the float NCHW call.
+bool tensor_path(const ImageInfo& info) { return info.c > 4; }
+
+struct OutGeometry {
+    int64_t w = 0, h = 0;
+    int32_t c = 0;
+};
+
+Result<OutGeometry> output_geometry(const Model& m, const ImageInfo& info) {
+    if (tensor_path(info)) {
+        if (info.c != m.in_channels())
+            return make_status(StatusCode::kInvalidArgument,
+                               "the image has %d colour channel(s); this model takes %lld", info.c,
+                               static_cast<long long>(m.in_channels()));
+        Dims od;
+        LUCENT_RETURN_IF_ERROR(m.output_dims(Dims{1, info.c, info.h, info.w}, &od));
+        return OutGeometry{od.w, od.h, static_cast<int32_t>(od.c)};
+    }
+    ImageSize os;
+    LUCENT_RETURN_IF_ERROR(m.output_image_size(info.w, info.h, info.c, &os));
+    return OutGeometry{os.width, os.height, os.channels};
+}
+
+// Model working memory plus the buffers this file allocates: the decoded input, the output
+// image and, for formats without alpha, its copy without alpha.
+Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og, ImageFormat fmt) {
+    Result<uint64_t> work = tensor_path(info) ? m.working_bytes(Dims{1, info.c, info.h, info.w})
+                                              : m.image_working_bytes(info.w, info.h, info.c);
+    if (!work.ok()) return work.status();
+    const double out_px = double(og.w) * double(og.h) * double(og.c);
+    double images =
+        double(info.w) * double(info.h) * double(info.c) * double(pixel_type_size(info.type)) +
+        out_px * double(pixel_type_size(format_pixel_type(fmt))) * 2.0;
+    if (tensor_path(info)) images += (double(info.w) * double(info.h) * info.c + out_px) * 4.0;
+    const double total = double(work.value()) + images;
+    const uint64_t limit = m.memory_limit();
+    if (limit != 0 && total > double(limit))
+        return make_status(StatusCode::kOutOfMemory,
+                           "%lldx%lld -> %lldx%lld needs about %s of memory (%s working, %s of "
+                           "image buffers), more than the %s available; use a smaller image",
+                           static_cast<long long>(info.w), static_cast<long long>(info.h),
+                           static_cast<long long>(og.w), static_cast<long long>(og.h),
+                           bytes_text(total).c_str(), bytes_text(double(work.value())).c_str(),
+                           bytes_text(images).c_str(), bytes_text(double(limit)).c_str());
+    return Status();
+}
+
+// HWC float -> NCHW float -> model -> HWC float.
+Status run_tensor(const Model& m, const Image& in, Image* out) {
+    const int64_t plane = in.h * in.w;
+    const float* src = reinterpret_cast<const float*>(in.bytes.data());
+    std::vector<float> nchw(static_cast<size_t>(plane * in.c));
+    for (int64_t i = 0; i < plane; ++i)
+        for (int32_t ch = 0; ch < in.c; ++ch) nchw[ch * plane + i] = src[i * in.c + ch];
+    const Dims id{1, in.c, in.h, in.w};
+    Dims od;
+    LUCENT_RETURN_IF_ERROR(m.output_dims(id, &od));
+    std::vector<float> res(static_cast<size_t>(od.count()));
+    LUCENT_RETURN_IF_ERROR(m.run(nchw.data(), id, res.data()));
+    const int64_t oplane = od.h * od.w;
+    float* dst = reinterpret_cast<float*>(out->bytes.data());
+    for (int64_t i = 0; i < oplane; ++i)
+        for (int64_t ch = 0; ch < od.c; ++ch) dst[i * od.c + ch] = res[ch * oplane + i];
+    return Status();
+}
+
+}  // namespace
+
+Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
+                    FileResult* r) {
+    LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
+    LUCENT_ASSIGN_OR_RETURN(const ImageInfo info, read_image_info(in_path));
+    LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
+    if (tensor_path(info) && fmt != ImageFormat::kNpy)
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s: a %d-channel result can only be written as .npy", out_path.c_str(),
+                           og.c);
+    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt));
+
+    auto t = Clock::now();
+    LUCENT_ASSIGN_OR_RETURN(const Image img, read_image(in_path));
+    r->decode_ms = ms_since(t);
+    if (img.w != info.w || img.h != info.h || img.c != info.c)
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s decoded to a different size than its header says", in_path.c_str());
+    r->in_w = img.w;
+    r->in_h = img.h;
+
+    t = Clock::now();
+    Image out;
+    out.w = og.w;
+    out.h = og.h;
+    out.c = og.c;
+    out.type = format_pixel_type(fmt);
+    out.from_npy = img.from_npy;
+    out.bytes.resize(static_cast<size_t>(og.w * og.h * og.c) * pixel_type_size(out.type));
+    if (tensor_path(info)) {
+        LUCENT_RETURN_IF_ERROR(run_tensor(m, img, &out));
+    } else {
+        LUCENT_RETURN_IF_ERROR(m.run_image(img.view(), out.view()));
+    }
+    r->run_ms = ms_since(t);
+    r->out_w = out.w;
+    r->out_h = out.h;
+
+    t = Clock::now();
+    r->alpha_dropped = !format_has_alpha(fmt) && (out.c == 2 || out.c == 4);
+    LUCENT_RETURN_IF_ERROR(write_image(out_path, r->alpha_dropped ? drop_alpha(out) : out));
+    r->encode_ms = ms_since(t);
+    return Status();
+}
+
+}  // namespace lucent::cli
