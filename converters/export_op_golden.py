@@ -114,7 +114,7 @@ def simple_cases(w):
 
 
 class CA(torch.nn.Module):
-    """SSR channel attention (GRAPHS.md CA) and RED's channel gate (with_max=True)."""
+    """SSR channel attention (docs/GRAPHS.md CA) and RED's channel gate (with_max=True)."""
 
     def __init__(self, c, reduction, with_max):
         super().__init__()

@@ -66,5 +66,5 @@ def psnr(a, b):
 
 
 def to_u8(x):
-    """round_half_to_even(clamp(x, 0, 1) * 255), the quantisation of ../shared/GRAPHS.md."""
+    """round_half_to_even(clamp(x, 0, 1) * 255), the quantisation of docs/GRAPHS.md."""
     return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)

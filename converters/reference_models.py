@@ -1,7 +1,7 @@
-"""PyTorch reference modules for Lucent's two fixed graphs, written from ../shared/GRAPHS.md.
+"""PyTorch reference modules for Lucent's two fixed graphs, written from docs/GRAPHS.md.
 
 They produce the test checkpoints, the golden outputs and the trained default models. Their
-state_dict keys are the BasicSR / Real-ESRGAN names (SSR) and the GRAPHS.md names (RED);
+state_dict keys are the BasicSR / Real-ESRGAN names (SSR) and the docs/GRAPHS.md names (RED);
 `ssr_state_dict_as()` re-keys an SSR state dict into the two older public layouts.
 
 Needs python3-torch (test, training and golden-output time only; convert.py does not use it).

@@ -1,4 +1,4 @@
-"""SSR (RRDBNet) state dicts: the three public key layouts of ../shared/GRAPHS.md mapped to the
+"""SSR (RRDBNet) state dicts: the three public key layouts of docs/GRAPHS.md mapped to the
 BasicSR names, and every hyper-parameter inferred from the tensors."""
 import re
 
@@ -105,7 +105,7 @@ def infer(sd):
     if all(o == nf for o in ups):
         upsampler, factors = "nearest", [2] * len(ups)
         if len(ups) > 3:
-            raise ConvertError(f"{len(ups)} nearest upsampling stages; GRAPHS.md allows 1 to 3")
+            raise ConvertError(f"{len(ups)} nearest upsampling stages; docs/GRAPHS.md allows 1 to 3")
     else:
         upsampler, factors = "pixelshuffle", []
         for k, o in enumerate(ups, 1):

@@ -1,4 +1,4 @@
-// RED: the encoder-decoder enhancement graph of ../shared/GRAPHS.md (pyramid pooling, then
+// RED: the encoder-decoder enhancement graph of docs/GRAPHS.md (pyramid pooling, then
 // channel and spatial attention), built from a weight file (weights/FORMAT.md, kind 2).
 //
 // Per image: e0 (c0, full size) lives until the skip; the pyramid's concatenation is one

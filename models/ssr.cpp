@@ -264,7 +264,7 @@ Status Ssr::run_body(const ops::Context& ctx, TensorView feat) const {
 }
 
 // dst = RDB(dense[:, :nf]); conv k reads channels [0, nf + (k-1)*gc) of `dense` and writes the
-// next gc channels, which is the concatenation of GRAPHS.md without a copy.
+// next gc channels, which is the concatenation of docs/GRAPHS.md without a copy.
 Status Ssr::run_rdb(const ops::Context& ctx, const Rdb& rdb, TensorView dense, TensorView tmp,
                     TensorView dst) const {
     const int64_t nf = cfg_.nf, gc = cfg_.gc;

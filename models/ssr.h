@@ -1,4 +1,4 @@
-// SSR: the ESRGAN / Real-ESRGAN RRDBNet family of ../shared/GRAPHS.md, built from a weight
+// SSR: the ESRGAN / Real-ESRGAN RRDBNet family of docs/GRAPHS.md, built from a weight
 // file's metadata (weights/FORMAT.md, kind 1) with every tensor checked by name and shape.
 //
 // Buffers per image: three dense-block buffers of nf + 4*gc channels at the body resolution

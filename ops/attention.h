@@ -1,4 +1,4 @@
-// Attention gates of the two graphs (../shared/GRAPHS.md):
+// Attention gates of the two graphs (docs/GRAPHS.md):
 //
 // ChannelAttention: w = sigmoid(mlp(avg_pool(t))) [+ mlp(max_pool(t)) inside the sigmoid with
 //   kAvgPlusMax]; out = t * w per channel. mlp(v) = fc2(relu(fc1(v))) with fc1 a 1x1 conv

@@ -3,7 +3,8 @@
 #   bash tests/setup_and_test.sh
 # installs what Lucent needs from Debian's packages, builds with warnings as errors, runs the
 # whole suite under the default ISA, LUCENT_MAX_ISA=avx2 and LUCENT_MAX_ISA=scalar, checks
-# that no ISA translation unit exports weak or inline symbols, checks formatting, and runs
+# that no ISA translation unit exports weak or inline symbols, installs to a temporary prefix
+# and builds the examples against it (tests/check_install.sh), checks formatting, and runs
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer. .ci/run calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,14 +32,17 @@ while read -r src; do
     obj="build-ci/CMakeFiles/lucent.dir/${src}.o"
     [ -f "$obj" ] || { echo "missing object $obj"; bad=1; continue; }
     if nm --defined-only -C "$obj" | grep -E ' [WVu] '; then
-        echo "weak or unique symbols in $obj (see STYLE.md, ODR rules for ISA TUs)"
+        echo "weak or unique symbols in $obj (see docs/ARCHITECTURE.md, ISA translation units)"
         bad=1
     fi
 done < build-ci/isa_sources.txt
 [ "$bad" -eq 0 ]
 
+echo "== install, public headers, examples against the installed prefix"
+bash tests/check_install.sh build-ci
+
 echo "== clang-format"
-git ls-files '*.cpp' '*.h' '*.hpp' | xargs clang-format --dry-run --Werror
+git ls-files '*.cpp' '*.h' '*.hpp' '*.c' | xargs clang-format --dry-run --Werror
 
 echo "== build and tests under ASan + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCENT_SANITIZE=ON \

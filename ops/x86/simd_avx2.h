@@ -1,5 +1,5 @@
 // AVX2 + FMA helpers for ops/x86/*_avx2.cpp only. Everything is static inline so no symbol can
-// be shared with code built for another tier (see STYLE.md, ODR rules for ISA TUs).
+// be shared with code built for another tier (see docs/ARCHITECTURE.md, ISA translation units).
 #pragma once
 
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 // AVX-512 helpers for ops/x86/*_avx512.cpp only. Everything is static inline so no symbol can
-// be shared with code built for another tier (see STYLE.md, ODR rules for ISA TUs).
+// be shared with code built for another tier (see docs/ARCHITECTURE.md, ISA translation units).
 #pragma once
 
 #include <immintrin.h>

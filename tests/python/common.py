@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(ROOT, "converters"))
 LUCENT = os.environ.get("LUCENT_BIN", os.path.join(ROOT, "build", "lucent"))
 CONVERT = os.path.join(ROOT, "converters", "convert.py")
 
-# ../shared/GRAPHS.md numerics contract.
+# docs/GRAPHS.md numerics contract.
 REFERENCE_ATOL = 1e-4
 FAST_ATOL = 2e-3
 
