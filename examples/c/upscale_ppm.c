@@ -1,9 +1,8 @@
 /* Upscales a binary PPM (P6, 8-bit RGB) with Lucent's embedded x4 model, from C.
  *   upscale_ppm IN.ppm OUT.ppm */
+#include <lucent/lucent.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include <lucent/lucent.h>
 
 /* Reads "P6 <w> <h> 255" and the pixels into a malloc'd buffer; NULL on anything else. */
 static unsigned char* read_ppm(const char* path, long* w, long* h) {
@@ -80,7 +79,9 @@ int main(int argc, char** argv) {
             fprintf(stderr, "cannot write %s\n", argv[2]);
             rc = 1;
         }
-        if (rc == 0) printf("%ldx%ld -> %ldx%ld with Lucent %s\n", w, h, (long)ow, (long)oh, lucent_version());
+        if (rc == 0)
+            printf("%ldx%ld -> %ldx%ld with Lucent %s\n", w, h, (long)ow, (long)oh,
+                   lucent_version());
         free(result);
     }
     free(pixels);

@@ -2,10 +2,9 @@
 //   upscale_ppm IN.ppm OUT.ppm
 #include <cstdio>
 #include <fstream>
+#include <lucent/lucent.hpp>
 #include <string>
 #include <vector>
-
-#include <lucent/lucent.hpp>
 
 namespace {
 
@@ -52,13 +51,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "lucent: %s\n", model.status().message().c_str());
         return 1;
     }
-    const lucent::ConstImageView in{pixels.data(), pixels.size(), w, h, 3,
-                                    lucent::PixelType::kU8};
+    const lucent::ConstImageView in{pixels.data(), pixels.size(), w, h, 3, lucent::PixelType::kU8};
     lucent::ImageSize size;
     lucent::Status st = model.value().output_image_size(w, h, 3, &size);
     std::vector<uint8_t> result(lucent::image_buffer_bytes(size, lucent::PixelType::kU8));
-    const lucent::ImageView out{result.data(), result.size(), size.width, size.height,
-                                size.channels, lucent::PixelType::kU8};
+    const lucent::ImageView out{result.data(), result.size(), size.width,
+                                size.height,   size.channels, lucent::PixelType::kU8};
     if (st.ok()) st = model.value().run_image(in, out);
     if (!st.ok()) {
         std::fprintf(stderr, "lucent: %s\n", st.message().c_str());
