@@ -1,5 +1,7 @@
-// The only translation unit with the stb implementations.
+// The one translation unit with stb_image (BMP, TGA and PNM decoding only).
 #include "image_io.h"
+
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -8,7 +10,9 @@
 #include <memory>
 
 #include "atomic_file.h"
+#include "jpeg_io.h"
 #include "npy.h"
+#include "png_io.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -18,19 +22,17 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
-// Internal linkage: nothing of stb is visible outside this file (or liblucent_io.a).
+// Internal linkage: nothing of stb is visible outside this file.
 #define STB_IMAGE_STATIC
-#define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
 #define STBI_ONLY_PNM
+#define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
+// Lucent checks sizes itself before decoding; stb's own cap would only mislabel big images.
+#define STBI_MAX_DIMENSIONS (1 << 30)
 #include <stb/stb_image.h>
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 
 namespace lucent::cli {
@@ -46,8 +48,6 @@ bool ends_with(const std::string& s, const char* suffix) {
     }
     return true;
 }
-
-bool is_npy(const std::string& path) { return ends_with(path, ".npy"); }
 
 struct FileCloser {
     void operator()(FILE* f) const { std::fclose(f); }
@@ -65,15 +65,63 @@ Status check_npy_shape(const std::string& path, const std::vector<int64_t>& shap
                        path.c_str(), s.c_str());
 }
 
-void write_callback(void* context, void* data, int size) {
-    // A short write leaves the FILE's error flag set; AtomicFile::commit() reports it.
-    std::fwrite(data, 1, static_cast<size_t>(size), static_cast<FILE*>(context));
+bool fits_int(size_t size) { return size <= static_cast<size_t>(INT32_MAX); }
+
+Status not_an_image(const std::string& what, const char* reason) {
+    return make_status(StatusCode::kInvalidArgument,
+                       "%s is not a readable PNG, JPEG, BMP, TGA or PNM image (%s)", what.c_str(),
+                       reason);
 }
 
-Status not_an_image(const std::string& path) {
-    return make_status(StatusCode::kInvalidArgument,
-                       "%s is not a readable PNG, JPEG, BMP, TGA or PNM image (%s)", path.c_str(),
-                       stbi_failure_reason());
+Status write_pnm(FILE* f, const Image& img) {
+    const bool sixteen = img.type == PixelType::kU16;
+    std::fprintf(f, "P%c\n%lld %lld\n%d\n", img.c == 1 ? '5' : '6', static_cast<long long>(img.w),
+                 static_cast<long long>(img.h), sixteen ? 65535 : 255);
+    if (!sixteen) {
+        std::fwrite(img.bytes.data(), 1, img.bytes.size(), f);
+        return Status();
+    }
+    // PNM's 16-bit samples are big-endian.
+    std::vector<uint8_t> be(img.bytes.size());
+    for (size_t i = 0; i + 1 < be.size(); i += 2) {
+        be[i] = img.bytes[i + 1];
+        be[i + 1] = img.bytes[i];
+    }
+    std::fwrite(be.data(), 1, be.size(), f);
+    return Status();
+}
+
+// Encodes img (already in the format's type and channels) to f.
+Status encode_to(FILE* f, const std::string& what, ImageFormat fmt, const Image& img,
+                 int jpeg_quality) {
+    switch (fmt) {
+        case ImageFormat::kPng:
+            return png_encode(f, what, img.w, img.h, img.c, img.type, img.bytes.data());
+        case ImageFormat::kJpeg:
+            return jpeg_encode(f, what, img.w, img.h, img.c, img.bytes.data(), jpeg_quality);
+        case ImageFormat::kPnm:
+            return write_pnm(f, img);
+        case ImageFormat::kNpy:
+            break;
+    }
+    return make_status(StatusCode::kInternal, "encode_to: .npy is written by write_npy");
+}
+
+Status check_for_format(const std::string& what, ImageFormat fmt, const Image& img) {
+    const size_t count = static_cast<size_t>(img.h * img.w * img.c);
+    if (img.h < 1 || img.w < 1 || img.c < 1 ||
+        img.bytes.size() != count * pixel_type_size(img.type) ||
+        (fmt == ImageFormat::kNpy) != (img.type == PixelType::kF32) ||
+        (fmt == ImageFormat::kJpeg && img.type != PixelType::kU8))
+        return make_status(StatusCode::kInternal, "inconsistent image for %s", what.c_str());
+    if (fmt != ImageFormat::kPng && fmt != ImageFormat::kNpy && img.c != 1 && img.c != 3)
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s: JPEG and PNM store gray or RGB, not %d channels", what.c_str(),
+                           img.c);
+    if (fmt == ImageFormat::kPng && img.c > 4)
+        return make_status(StatusCode::kInvalidArgument, "%s: PNG stores 1 to 4 channels, not %d",
+                           what.c_str(), img.c);
+    return Status();
 }
 
 }  // namespace
@@ -83,55 +131,99 @@ ConstImageView Image::view() const {
 }
 ImageView Image::view() { return ImageView{bytes.data(), bytes.size(), w, h, c, type, 0}; }
 
-Result<ImageInfo> read_image_info(const std::string& path) {
-    if (is_npy(path)) {
-        LUCENT_ASSIGN_OR_RETURN(const std::vector<int64_t> s, read_npy_shape(path));
-        LUCENT_RETURN_IF_ERROR(check_npy_shape(path, s));
-        return ImageInfo{s[0], s[1], s.size() == 3 ? static_cast<int32_t>(s[2]) : 1,
-                         PixelType::kF32};
-    }
+bool is_npy_name(const std::string& path) { return ends_with(path, ".npy"); }
+
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
     if (!f)
         return make_status(StatusCode::kIo, "cannot open %s: %s", path.c_str(),
                            std::strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f.get()), &st) != 0 || !S_ISREG(st.st_mode))
+        return make_status(StatusCode::kIo, "%s is not a regular file", path.c_str());
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (max_bytes != 0 && size > max_bytes)
+        return make_status(StatusCode::kOutOfMemory, "%s is %llu bytes, more than the %llu allowed",
+                           path.c_str(), static_cast<unsigned long long>(size),
+                           static_cast<unsigned long long>(max_bytes));
+    std::vector<uint8_t> bytes(static_cast<size_t>(size));
+    if (size != 0 && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
+        return make_status(StatusCode::kIo, "cannot read %s", path.c_str());
+    return bytes;
+}
+
+Result<ImageInfo> image_info(const uint8_t* data, size_t size, const std::string& what) {
+    if (is_png(data, size)) {
+        LUCENT_ASSIGN_OR_RETURN(const PngHeader h, png_header(data, size, what));
+        return ImageInfo{h.h, h.w, h.c, h.type};
+    }
+    if (is_jpeg(data, size)) {
+        LUCENT_ASSIGN_OR_RETURN(const JpegHeader h, jpeg_header(data, size, what));
+        return ImageInfo{h.h, h.w, h.c, PixelType::kU8};
+    }
+    if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
     int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_file(f.get(), &w, &h, &c)) return not_an_image(path);
-    const bool sixteen = stbi_is_16_bit_from_file(f.get()) != 0;
+    const int n = static_cast<int>(size);
+    if (!stbi_info_from_memory(data, n, &w, &h, &c))
+        return not_an_image(what, stbi_failure_reason());
+    const bool sixteen = stbi_is_16_bit_from_memory(data, n) != 0;
     return ImageInfo{h, w, c, sixteen ? PixelType::kU16 : PixelType::kU8};
 }
 
-Result<Image> read_image(const std::string& path) {
+Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& what) {
     Image img;
-    if (is_npy(path)) {
-        LUCENT_ASSIGN_OR_RETURN(NpyArray a, read_npy(path));
-        LUCENT_RETURN_IF_ERROR(check_npy_shape(path, a.shape));
-        img.h = a.shape[0];
-        img.w = a.shape[1];
-        img.c = a.shape.size() == 3 ? static_cast<int32_t>(a.shape[2]) : 1;
-        img.type = PixelType::kF32;
-        img.bytes.resize(a.data.size() * sizeof(float));
-        if (!a.data.empty()) std::memcpy(img.bytes.data(), a.data.data(), img.bytes.size());
-        img.from_npy = true;
+    if (is_png(data, size)) {
+        PngHeader h;
+        LUCENT_RETURN_IF_ERROR(png_decode(data, size, what, &h, &img.bytes));
+        img.w = h.w;
+        img.h = h.h;
+        img.c = h.c;
+        img.type = h.type;
         return img;
     }
-    std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-    if (!f)
-        return make_status(StatusCode::kIo, "cannot open %s: %s", path.c_str(),
-                           std::strerror(errno));
+    if (is_jpeg(data, size)) {
+        JpegHeader h;
+        LUCENT_RETURN_IF_ERROR(jpeg_decode(data, size, what, &h, &img.bytes));
+        img.w = h.w;
+        img.h = h.h;
+        img.c = h.c;
+        return img;
+    }
+    if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
     int w = 0, h = 0, c = 0;
-    const bool sixteen = stbi_is_16_bit_from_file(f.get()) != 0;
-    void* pixels = sixteen ? static_cast<void*>(stbi_load_from_file_16(f.get(), &w, &h, &c, 0))
-                           : static_cast<void*>(stbi_load_from_file(f.get(), &w, &h, &c, 0));
-    if (pixels == nullptr) return not_an_image(path);
+    const int n = static_cast<int>(size);
+    const bool sixteen = stbi_is_16_bit_from_memory(data, n) != 0;
+    void* pixels = sixteen ? static_cast<void*>(stbi_load_16_from_memory(data, n, &w, &h, &c, 0))
+                           : static_cast<void*>(stbi_load_from_memory(data, n, &w, &h, &c, 0));
+    if (pixels == nullptr) return not_an_image(what, stbi_failure_reason());
     std::unique_ptr<void, void (*)(void*)> hold(pixels, [](void* p) { stbi_image_free(p); });
     img.h = h;
     img.w = w;
     img.c = c;
     img.type = sixteen ? PixelType::kU16 : PixelType::kU8;
-    const size_t bytes = static_cast<size_t>(h) * static_cast<size_t>(w) * static_cast<size_t>(c) *
-                         (sixteen ? 2u : 1u);
-    img.bytes.resize(bytes);
-    std::memcpy(img.bytes.data(), pixels, bytes);
+    img.bytes.resize(static_cast<size_t>(h) * static_cast<size_t>(w) * static_cast<size_t>(c) *
+                     (sixteen ? 2u : 1u));
+    std::memcpy(img.bytes.data(), pixels, img.bytes.size());
+    return img;
+}
+
+Result<ImageInfo> npy_info(const std::string& path) {
+    LUCENT_ASSIGN_OR_RETURN(const std::vector<int64_t> s, read_npy_shape(path));
+    LUCENT_RETURN_IF_ERROR(check_npy_shape(path, s));
+    return ImageInfo{s[0], s[1], s.size() == 3 ? static_cast<int32_t>(s[2]) : 1, PixelType::kF32};
+}
+
+Result<Image> read_npy_image(const std::string& path) {
+    LUCENT_ASSIGN_OR_RETURN(NpyArray a, read_npy(path));
+    LUCENT_RETURN_IF_ERROR(check_npy_shape(path, a.shape));
+    Image img;
+    img.h = a.shape[0];
+    img.w = a.shape[1];
+    img.c = a.shape.size() == 3 ? static_cast<int32_t>(a.shape[2]) : 1;
+    img.type = PixelType::kF32;
+    img.bytes.resize(a.data.size() * sizeof(float));
+    if (!a.data.empty()) std::memcpy(img.bytes.data(), a.data.data(), img.bytes.size());
+    img.from_npy = true;
     return img;
 }
 
@@ -146,22 +238,17 @@ Result<ImageFormat> output_format(const std::string& path) {
                        path.c_str());
 }
 
-const char* format_extension(ImageFormat format, int32_t channels) {
+PixelType format_pixel_type(ImageFormat format, PixelType input) {
     switch (format) {
-        case ImageFormat::kPng:
-            return ".png";
-        case ImageFormat::kJpeg:
-            return ".jpg";
-        case ImageFormat::kPnm:
-            return channels == 1 ? ".pgm" : ".ppm";
         case ImageFormat::kNpy:
-            return ".npy";
+            return PixelType::kF32;
+        case ImageFormat::kJpeg:
+            return PixelType::kU8;
+        case ImageFormat::kPng:
+        case ImageFormat::kPnm:
+            return input == PixelType::kU16 ? PixelType::kU16 : PixelType::kU8;
     }
-    return "";
-}
-
-PixelType format_pixel_type(ImageFormat format) {
-    return format == ImageFormat::kNpy ? PixelType::kF32 : PixelType::kU8;
+    return PixelType::kU8;
 }
 
 bool format_has_alpha(ImageFormat format) {
@@ -185,48 +272,30 @@ Image drop_alpha(const Image& img) {
     return out;
 }
 
+Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img, int jpeg_quality) {
+    LUCENT_RETURN_IF_ERROR(check_for_format("the answer", format, img));
+    if (format == ImageFormat::kNpy)
+        return make_status(StatusCode::kInvalidArgument, ".npy is not encoded in memory");
+    char* buf = nullptr;
+    size_t len = 0;
+    FILE* f = open_memstream(&buf, &len);
+    if (f == nullptr) return make_status(StatusCode::kOutOfMemory, "cannot open a memory stream");
+    const Status st = encode_to(f, "the answer", format, img, jpeg_quality);
+    const bool ok = std::fclose(f) == 0;
+    std::unique_ptr<char, void (*)(void*)> hold(buf, std::free);
+    LUCENT_RETURN_IF_ERROR(st);
+    if (!ok) return make_status(StatusCode::kOutOfMemory, "cannot encode the answer");
+    return std::vector<uint8_t>(buf, buf + len);
+}
+
 Status write_image(const std::string& path, const Image& img, int jpeg_quality) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(path));
-    const size_t count = static_cast<size_t>(img.h * img.w * img.c);
-    if (img.h < 1 || img.w < 1 || img.c < 1 || img.type != format_pixel_type(fmt) ||
-        img.bytes.size() != count * pixel_type_size(img.type))
-        return make_status(StatusCode::kInternal, "write_image: inconsistent image for %s",
-                           path.c_str());
+    LUCENT_RETURN_IF_ERROR(check_for_format(path, fmt, img));
     if (fmt == ImageFormat::kNpy)
         return write_npy(path, {img.h, img.w, img.c},
                          reinterpret_cast<const float*>(img.bytes.data()));
-    if (img.h > INT32_MAX / 8 || img.w > INT32_MAX / 8 / img.c)
-        return make_status(StatusCode::kInvalidArgument,
-                           "%s: %lldx%lld is too large for the image writer; write .npy",
-                           path.c_str(), static_cast<long long>(img.w),
-                           static_cast<long long>(img.h));
-    if (fmt != ImageFormat::kPng && img.c != 1 && img.c != 3)
-        return make_status(StatusCode::kInvalidArgument,
-                           "%s: JPEG and PNM store gray or RGB, not %d channels", path.c_str(),
-                           img.c);
-    if (img.c > 4)
-        return make_status(StatusCode::kInvalidArgument, "%s: PNG stores 1 to 4 channels, not %d",
-                           path.c_str(), img.c);
     LUCENT_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::create(path));
-    const int w = static_cast<int>(img.w), h = static_cast<int>(img.h), c = img.c;
-    int ok = 1;
-    switch (fmt) {
-        case ImageFormat::kPng:
-            ok = stbi_write_png_to_func(write_callback, out.file(), w, h, c, img.bytes.data(),
-                                        w * c);
-            break;
-        case ImageFormat::kJpeg:
-            ok = stbi_write_jpg_to_func(write_callback, out.file(), w, h, c, img.bytes.data(),
-                                        jpeg_quality);
-            break;
-        case ImageFormat::kPnm:
-            std::fprintf(out.file(), "P%c\n%d %d\n255\n", c == 1 ? '5' : '6', w, h);
-            std::fwrite(img.bytes.data(), 1, img.bytes.size(), out.file());
-            break;
-        case ImageFormat::kNpy:
-            break;
-    }
-    if (!ok) return make_status(StatusCode::kIo, "cannot encode %s", path.c_str());
+    LUCENT_RETURN_IF_ERROR(encode_to(out.file(), path, fmt, img, jpeg_quality));
     return out.commit();
 }
 

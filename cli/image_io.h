@@ -1,8 +1,10 @@
-// Image files for the CLI. In: PNG, JPEG, BMP, TGA and binary PNM (stb_image; 8- or 16-bit,
-// gray, gray+alpha, RGB, RGBA) and .npy float32 H x W x C (or H x W). Out: PNG and JPEG
-// (stb_image_write, 8-bit), binary PGM/PPM (8-bit) and .npy float32. Pixels stay in the
-// file's own sample type (uint8, uint16 or float32), interleaved. Every writer goes through an
-// AtomicFile (atomic_file.h): a failure never leaves a partial or temporary file.
+// Image files for the CLI and the server. Decoders run on bytes in memory:
+//   PNG (libpng, 8/16-bit, palette and tRNS expanded), JPEG (libjpeg-turbo, gray/RGB),
+//   BMP, TGA and binary PNM (stb_image, 8/16-bit; kept for these formats only),
+// and .npy float32 H x W x C (or H x W) by file name. Encoders: PNG 8/16-bit (libpng), JPEG
+// 8-bit (libjpeg-turbo), binary PGM/PPM 8/16-bit, .npy float32. Pixels stay in the file's own
+// sample type (uint8, uint16 or float32), interleaved. write_image goes through an AtomicFile
+// (atomic_file.h): a failure never leaves a partial or temporary file.
 #pragma once
 
 #include <cstdint>
@@ -31,24 +33,31 @@ struct ImageInfo {
     PixelType type = PixelType::kU8;
 };
 
-// Dimensions without decoding the pixels (for memory checks before a large decode).
-Result<ImageInfo> read_image_info(const std::string& path);
-// Decodes a file (by content for images, by the .npy extension for arrays).
-Result<Image> read_image(const std::string& path);
+// A whole input file in memory (not for .npy, which is read by name).
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes);
+bool is_npy_name(const std::string& path);
+
+// Header only: size, channels and sample type, without decoding the pixels.
+Result<ImageInfo> image_info(const uint8_t* data, size_t size, const std::string& what);
+Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& what);
+// .npy by name.
+Result<ImageInfo> npy_info(const std::string& path);
+Result<Image> read_npy_image(const std::string& path);
 
 enum class ImageFormat { kPng, kJpeg, kPnm, kNpy };
 // From the extension (.png, .jpg/.jpeg, .ppm/.pgm, .npy; case-insensitive), or
 // kInvalidArgument.
 Result<ImageFormat> output_format(const std::string& path);
-// The extension written for a format, e.g. ".png".
-const char* format_extension(ImageFormat format, int32_t channels);
-// The sample type a format stores (8-bit for images, float for .npy).
-PixelType format_pixel_type(ImageFormat format);
+// The sample type written for a format, given the input's: 16-bit stays 16-bit in PNG and
+// PNM, JPEG is 8-bit, .npy float.
+PixelType format_pixel_type(ImageFormat format, PixelType input);
 // Whether the format keeps an alpha channel (PNG and .npy do; JPEG and PNM do not).
 bool format_has_alpha(ImageFormat format);
 // The image without its last channel (for formats without alpha).
 Image drop_alpha(const Image& img);
-// The image's type must be format_pixel_type(); JPEG and PNM take 1 or 3 channels, PNG 1-4.
+// Encodes to bytes in memory (the server's answer), or to a file through an AtomicFile.
+Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img,
+                                          int jpeg_quality = 95);
 Status write_image(const std::string& path, const Image& img, int jpeg_quality = 95);
 
 }  // namespace lucent::cli

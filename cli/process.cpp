@@ -50,16 +50,18 @@ Result<OutGeometry> output_geometry(const Model& m, const ImageInfo& info) {
     return OutGeometry{os.width, os.height, os.channels};
 }
 
-// Model working memory plus the buffers this file allocates: the decoded input, the output
-// image and, for formats without alpha, its copy without alpha.
-Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og, ImageFormat fmt) {
+// Model working memory plus the buffers this file allocates: the encoded file, the decoded
+// input, the output image and, for formats without alpha, its copy without alpha.
+Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og, ImageFormat fmt,
+                    size_t file_bytes) {
     Result<uint64_t> work = tensor_path(info) ? m.working_bytes(Dims{1, info.c, info.h, info.w})
                                               : m.image_working_bytes(info.w, info.h, info.c);
     if (!work.ok()) return work.status();
     const double out_px = double(og.w) * double(og.h) * double(og.c);
     double images =
+        double(file_bytes) +
         double(info.w) * double(info.h) * double(info.c) * double(pixel_type_size(info.type)) +
-        out_px * double(pixel_type_size(format_pixel_type(fmt))) * 2.0;
+        out_px * double(pixel_type_size(format_pixel_type(fmt, info.type))) * 2.0;
     if (tensor_path(info)) images += (double(info.w) * double(info.h) * info.c + out_px) * 4.0;
     const double total = double(work.value()) + images;
     const uint64_t limit = m.memory_limit();
@@ -98,16 +100,31 @@ Status run_tensor(const Model& m, const Image& in, Image* out) {
 Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
                     FileResult* r) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
-    LUCENT_ASSIGN_OR_RETURN(const ImageInfo info, read_image_info(in_path));
+    // Images are read into memory once: the header from the bytes, then (after the memory
+    // check) the pixels. .npy files are read by name.
+    std::vector<uint8_t> file;
+    ImageInfo info;
+    if (is_npy_name(in_path)) {
+        LUCENT_ASSIGN_OR_RETURN(info, npy_info(in_path));
+    } else {
+        LUCENT_ASSIGN_OR_RETURN(file, read_file(in_path, m.memory_limit()));
+        LUCENT_ASSIGN_OR_RETURN(info, image_info(file.data(), file.size(), in_path));
+    }
     LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
     if (tensor_path(info) && fmt != ImageFormat::kNpy)
         return make_status(StatusCode::kInvalidArgument,
                            "%s: a %d-channel result can only be written as .npy", out_path.c_str(),
                            og.c);
-    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt));
+    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt, file.size()));
 
     auto t = Clock::now();
-    LUCENT_ASSIGN_OR_RETURN(const Image img, read_image(in_path));
+    Image img;
+    if (is_npy_name(in_path)) {
+        LUCENT_ASSIGN_OR_RETURN(img, read_npy_image(in_path));
+    } else {
+        LUCENT_ASSIGN_OR_RETURN(img, decode_image(file.data(), file.size(), in_path));
+        file = std::vector<uint8_t>();
+    }
     r->decode_ms = ms_since(t);
     if (img.w != info.w || img.h != info.h || img.c != info.c)
         return make_status(StatusCode::kInvalidArgument,
@@ -120,7 +137,7 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
     out.w = og.w;
     out.h = og.h;
     out.c = og.c;
-    out.type = format_pixel_type(fmt);
+    out.type = format_pixel_type(fmt, img.type);
     out.from_npy = img.from_npy;
     out.bytes.resize(static_cast<size_t>(og.w * og.h * og.c) * pixel_type_size(out.type));
     if (tensor_path(info)) {
