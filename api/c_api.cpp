@@ -1,5 +1,6 @@
 // The C API (lucent/lucent.h): a thin shim over lucent::Model. Every entry point checks its
 // pointers, converts the C structs, and keeps the failing call's message per thread.
+#include <cstdio>
 #include <string>
 
 #include "api/no_throw.h"
@@ -12,16 +13,25 @@ struct lucent_model {
 
 namespace {
 
-thread_local std::string t_last_error;
+// Fixed storage: keeping the message can never fail or allocate (long messages are cut).
+thread_local char t_last_error[1024];
 
 lucent_status finish(const lucent::Status& st) {
     if (st.ok()) return LUCENT_STATUS_OK;
-    try {
-        t_last_error = st.message();
-    } catch (...) {
-        t_last_error.clear();  // keep the code; the message did not fit in memory
-    }
+    std::snprintf(t_last_error, sizeof t_last_error, "%s", st.message().c_str());
     return static_cast<lucent_status>(st.code());
+}
+
+// Every entry point's body: whatever it throws (building a message can allocate) becomes a
+// status, since nothing may unwind into C.
+template <typename Fn>
+lucent_status guarded(const char* function, const Fn& fn) {
+    try {
+        return finish(lucent::no_throw(function, fn));
+    } catch (...) {
+        std::snprintf(t_last_error, sizeof t_last_error, "%s: out of memory", function);
+        return LUCENT_STATUS_OUT_OF_MEMORY;
+    }
 }
 
 lucent::Status null_arg(const char* function, const char* arg) {
@@ -29,30 +39,28 @@ lucent::Status null_arg(const char* function, const char* arg) {
                                arg);
 }
 
-lucent::Status to_options(const lucent_options* in, lucent::Options* out) {
-    *out = lucent::Options();
-    if (in == nullptr) return lucent::Status();
-    out->num_threads = in->num_threads;
-    out->max_isa = static_cast<lucent::Isa>(in->max_isa);
-    out->reference = in->reference != 0;
-    out->precision = static_cast<lucent::Precision>(in->precision);
-    out->max_memory_bytes = in->max_memory_bytes;
-    return lucent::Status();
+lucent::Options to_options(const lucent_options* in) {
+    lucent::Options out;
+    if (in == nullptr) return out;
+    out.num_threads = in->num_threads;
+    out.max_isa = static_cast<lucent::Isa>(in->max_isa);
+    out.reference = in->reference != 0;
+    out.precision = static_cast<lucent::Precision>(in->precision);
+    out.max_memory_bytes = in->max_memory_bytes;
+    return out;
 }
 
-// Shared tail of the three loaders.
+// Shared body of the three loaders.
 template <typename Load>
 lucent_status load_with(const char* function, const lucent_options* options, lucent_model** out,
                         const Load& load) {
-    if (out == nullptr) return finish(null_arg(function, "out"));
-    *out = nullptr;
-    return finish(lucent::no_throw(function, [&]() -> lucent::Status {
-        lucent::Options opt;
-        LUCENT_RETURN_IF_ERROR(to_options(options, &opt));
-        LUCENT_ASSIGN_OR_RETURN(lucent::Model m, load(opt));
+    if (out != nullptr) *out = nullptr;
+    return guarded(function, [&]() -> lucent::Status {
+        if (out == nullptr) return null_arg(function, "out");
+        LUCENT_ASSIGN_OR_RETURN(lucent::Model m, load(to_options(options)));
         *out = new lucent_model{std::move(m)};
         return lucent::Status();
-    }));
+    });
 }
 
 lucent::ConstImageView to_view(const lucent_image& im) {
@@ -72,7 +80,7 @@ const char* lucent_status_name(lucent_status status) {
     return lucent::status_code_name(static_cast<lucent::StatusCode>(status));
 }
 
-const char* lucent_last_error(void) { return t_last_error.c_str(); }
+const char* lucent_last_error(void) { return t_last_error; }
 
 void lucent_options_init(lucent_options* options) {
     if (options == nullptr) return;
@@ -85,21 +93,23 @@ void lucent_options_init(lucent_options* options) {
 
 lucent_status lucent_model_load_file(const char* path, const lucent_options* options,
                                      lucent_model** out) {
+    const char* fn = "lucent_model_load_file";
     if (path == nullptr) {
         if (out != nullptr) *out = nullptr;
-        return finish(null_arg("lucent_model_load_file", "path"));
+        return guarded(fn, [&] { return null_arg(fn, "path"); });
     }
-    return load_with("lucent_model_load_file", options, out,
+    return load_with(fn, options, out,
                      [&](const lucent::Options& o) { return lucent::Model::load(path, o); });
 }
 
 lucent_status lucent_model_load_memory(const void* data, size_t size, const lucent_options* options,
                                        lucent_model** out) {
+    const char* fn = "lucent_model_load_memory";
     if (data == nullptr) {
         if (out != nullptr) *out = nullptr;
-        return finish(null_arg("lucent_model_load_memory", "data"));
+        return guarded(fn, [&] { return null_arg(fn, "data"); });
     }
-    return load_with("lucent_model_load_memory", options, out, [&](const lucent::Options& o) {
+    return load_with(fn, options, out, [&](const lucent::Options& o) {
         return lucent::Model::load_memory(static_cast<const uint8_t*>(data), size,
                                           "model in memory", o);
     });
@@ -115,32 +125,36 @@ lucent_status lucent_model_load_default(lucent_model_kind kind, const lucent_opt
 void lucent_model_free(lucent_model* model) { delete model; }
 
 lucent_status lucent_model_get_info(const lucent_model* model, lucent_model_info* info) {
-    if (model == nullptr) return finish(null_arg("lucent_model_get_info", "model"));
-    if (info == nullptr) return finish(null_arg("lucent_model_get_info", "info"));
-    const lucent::Model& m = model->model;
-    info->kind = static_cast<int32_t>(m.kind());
-    info->isa = static_cast<int32_t>(m.isa());
-    info->scale = m.scale();
-    info->in_channels = m.in_channels();
-    info->out_channels = m.out_channels();
-    return LUCENT_STATUS_OK;
+    const char* fn = "lucent_model_get_info";
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (info == nullptr) return null_arg(fn, "info");
+        const lucent::Model& m = model->model;
+        info->kind = static_cast<int32_t>(m.kind());
+        info->isa = static_cast<int32_t>(m.isa());
+        info->scale = m.scale();
+        info->in_channels = m.in_channels();
+        info->out_channels = m.out_channels();
+        return lucent::Status();
+    });
 }
 
 lucent_status lucent_model_output_size(const lucent_model* model, int64_t width, int64_t height,
                                        int32_t channels, int64_t* out_width, int64_t* out_height,
                                        int32_t* out_channels) {
     const char* fn = "lucent_model_output_size";
-    if (model == nullptr) return finish(null_arg(fn, "model"));
-    if (out_width == nullptr) return finish(null_arg(fn, "out_width"));
-    if (out_height == nullptr) return finish(null_arg(fn, "out_height"));
-    if (out_channels == nullptr) return finish(null_arg(fn, "out_channels"));
-    lucent::ImageSize size;
-    const lucent::Status st = model->model.output_image_size(width, height, channels, &size);
-    if (!st.ok()) return finish(st);
-    *out_width = size.width;
-    *out_height = size.height;
-    *out_channels = size.channels;
-    return LUCENT_STATUS_OK;
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (out_width == nullptr) return null_arg(fn, "out_width");
+        if (out_height == nullptr) return null_arg(fn, "out_height");
+        if (out_channels == nullptr) return null_arg(fn, "out_channels");
+        lucent::ImageSize size;
+        LUCENT_RETURN_IF_ERROR(model->model.output_image_size(width, height, channels, &size));
+        *out_width = size.width;
+        *out_height = size.height;
+        *out_channels = size.channels;
+        return lucent::Status();
+    });
 }
 
 size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels,
@@ -152,36 +166,38 @@ size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels
 lucent_status lucent_model_run_image(const lucent_model* model, const lucent_image* in,
                                      const lucent_image* out) {
     const char* fn = "lucent_model_run_image";
-    if (model == nullptr) return finish(null_arg(fn, "model"));
-    if (in == nullptr) return finish(null_arg(fn, "in"));
-    if (out == nullptr) return finish(null_arg(fn, "out"));
-    const lucent::ConstImageView src = to_view(*in);
-    const lucent::ImageView dst{out->data,        out->size_bytes,
-                                out->width,       out->height,
-                                out->channels,    static_cast<lucent::PixelType>(out->pixel_type),
-                                out->stride_bytes};
-    return finish(model->model.run_image(src, dst));
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (in == nullptr) return null_arg(fn, "in");
+        if (out == nullptr) return null_arg(fn, "out");
+        const lucent::ImageView dst{
+            out->data,        out->size_bytes, out->width,
+            out->height,      out->channels,   static_cast<lucent::PixelType>(out->pixel_type),
+            out->stride_bytes};
+        return model->model.run_image(to_view(*in), dst);
+    });
 }
 
 lucent_status lucent_model_run_tensor(const lucent_model* model, const float* in, int64_t n,
                                       int64_t c, int64_t h, int64_t w, float* out,
                                       size_t out_count) {
     const char* fn = "lucent_model_run_tensor";
-    if (model == nullptr) return finish(null_arg(fn, "model"));
-    if (in == nullptr) return finish(null_arg(fn, "in"));
-    if (out == nullptr) return finish(null_arg(fn, "out"));
-    const lucent::Dims dims{n, c, h, w};
-    lucent::Dims od;
-    lucent::Status st = model->model.output_dims(dims, &od);
-    if (!st.ok()) return finish(st);
-    if (static_cast<uint64_t>(od.count()) > out_count)
-        return finish(lucent::make_status(
-            lucent::StatusCode::kInvalidArgument,
-            "%s: out_count is %zu; the output [%lld, %lld, %lld, %lld] has %lld values", fn,
-            out_count, static_cast<long long>(od.n), static_cast<long long>(od.c),
-            static_cast<long long>(od.h), static_cast<long long>(od.w),
-            static_cast<long long>(od.count())));
-    return finish(model->model.run(in, dims, out));
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (in == nullptr) return null_arg(fn, "in");
+        if (out == nullptr) return null_arg(fn, "out");
+        const lucent::Dims dims{n, c, h, w};
+        lucent::Dims od;
+        LUCENT_RETURN_IF_ERROR(model->model.output_dims(dims, &od));
+        if (static_cast<uint64_t>(od.count()) > out_count)
+            return lucent::make_status(
+                lucent::StatusCode::kInvalidArgument,
+                "%s: out_count is %zu; the output [%lld, %lld, %lld, %lld] has %lld values", fn,
+                out_count, static_cast<long long>(od.n), static_cast<long long>(od.c),
+                static_cast<long long>(od.h), static_cast<long long>(od.w),
+                static_cast<long long>(od.count()));
+        return model->model.run(in, dims, out);
+    });
 }
 
 }  // extern "C"

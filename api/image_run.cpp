@@ -252,15 +252,15 @@ Status Model::run_image(const ConstImageView& in, const ImageView& out) const {
                 static_cast<long long>(plan.out_size.height), plan.out_size.channels);
         const uint64_t limit = memory_limit();
         if (limit != 0 && plan.total_bytes() > limit)
-            return make_status(
-                StatusCode::kOutOfMemory,
-                "%lldx%lld -> %lldx%lld needs about %s of working memory, more "
-                "than the %s %s; use a smaller image",
-                static_cast<long long>(in.width), static_cast<long long>(in.height),
-                static_cast<long long>(plan.out_size.width),
-                static_cast<long long>(plan.out_size.height),
-                format_bytes(plan.total_bytes()).c_str(), format_bytes(limit).c_str(),
-                impl_->options.max_memory_bytes ? "limit set" : "of physical memory");
+            return make_status(StatusCode::kOutOfMemory,
+                               "%lldx%lld -> %lldx%lld needs about %s of working memory, more "
+                               "than the %s %s; use a smaller image",
+                               static_cast<long long>(in.width), static_cast<long long>(in.height),
+                               static_cast<long long>(plan.out_size.width),
+                               static_cast<long long>(plan.out_size.height),
+                               format_bytes(plan.total_bytes()).c_str(),
+                               format_bytes(limit).c_str(),
+                               impl_->options.max_memory_bytes ? "limit set" : "of usable memory");
 
         const Layout& l = plan.layout;
         const int64_t h = in.height, w = in.width, plane = h * w;
@@ -286,6 +286,14 @@ Status Model::run_image(const ConstImageView& in, const ImageView& out) const {
                     alpha_in.data()[y * w + x] =
                         load_sample(row, x * in.channels + in.channels - 1, in.type);
             }
+            for (int64_t i = 0; i < plane; ++i)
+                if (!std::isfinite(alpha_in.data()[i]))
+                    return make_status(StatusCode::kInvalidArgument,
+                                       "the input's alpha channel holds %s at row %lld, column "
+                                       "%lld; inputs must be finite",
+                                       std::isnan(alpha_in.data()[i]) ? "NaN" : "infinity",
+                                       static_cast<long long>(i / w),
+                                       static_cast<long long>(i % w));
         }
 
         LUCENT_ASSIGN_OR_RETURN(AlignedBuffer dst, AlignedBuffer::create(plan.dst_floats));

@@ -2,14 +2,14 @@
 // The interleaved-image path is image_run.cpp.
 #include "lucent/model.hpp"
 
-#include <unistd.h>
-
+#include <cmath>
 #include <vector>
 
 #include "api/default_models.h"
 #include "api/model_impl.h"
 #include "api/no_throw.h"
 #include "engine/format_bytes.h"
+#include "engine/memory_info.h"
 #include "engine/threading.h"
 #include "models/ssr.h"
 #include "ops/dispatch.h"
@@ -18,9 +18,23 @@
 namespace lucent {
 namespace {
 
-uint64_t physical_memory() {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+// The first non-finite value of a float NCHW input, as a status naming its position.
+Status check_finite(const float* in, const Dims& d) {
+    const int64_t count = d.count();
+    for (int64_t i = 0; i < count; ++i) {
+        if (std::isfinite(in[i])) continue;
+        const int64_t x = i % d.w, y = i / d.w % d.h, c = i / (d.w * d.h) % d.c,
+                      n = i / (d.w * d.h * d.c);
+        return make_status(StatusCode::kInvalidArgument,
+                           "the input holds %s at [%lld, %lld, %lld, %lld] (image %lld, channel "
+                           "%lld, row %lld, column %lld); inputs must be finite",
+                           std::isnan(in[i]) ? "NaN" : "infinity", static_cast<long long>(n),
+                           static_cast<long long>(c), static_cast<long long>(y),
+                           static_cast<long long>(x), static_cast<long long>(n),
+                           static_cast<long long>(c), static_cast<long long>(y),
+                           static_cast<long long>(x));
+    }
+    return Status();
 }
 
 Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
@@ -91,15 +105,17 @@ Result<Model> Model::load(const std::string& path, const Options& options) {
 }
 
 Result<Model> Model::load_default(ModelKind kind, const Options& options) {
-    if (kind != ModelKind::kSsr && kind != ModelKind::kRed)
-        return make_status(StatusCode::kInvalidArgument,
-                           "load_default: model kind %d is neither SSR (1) nor RED (2)",
-                           static_cast<int>(kind));
-    EmbeddedModel em;
-    if (!default_model(kind == ModelKind::kSsr ? "ssr" : "red", &em))
-        return make_status(StatusCode::kUnsupported, "this build embeds no default %s model",
-                           kind == ModelKind::kSsr ? "SSR" : "RED");
-    return load_memory(em.data, em.size, em.description, options);
+    return no_throw("loading a model", [&]() -> Result<Model> {
+        if (kind != ModelKind::kSsr && kind != ModelKind::kRed)
+            return make_status(StatusCode::kInvalidArgument,
+                               "load_default: model kind %d is neither SSR (1) nor RED (2)",
+                               static_cast<int>(kind));
+        EmbeddedModel em;
+        if (!default_model(kind == ModelKind::kSsr ? "ssr" : "red", &em))
+            return make_status(StatusCode::kUnsupported, "this build embeds no default %s model",
+                               kind == ModelKind::kSsr ? "SSR" : "RED");
+        return load_memory(em.data, em.size, em.description, options);
+    });
 }
 
 ModelKind Model::kind() const { return impl_->kind; }
@@ -111,16 +127,18 @@ int32_t Model::num_threads() const { return resolve_threads(impl_->options.num_t
 const std::string& Model::name() const { return impl_->name; }
 
 uint64_t Model::memory_limit() const {
-    return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : physical_memory();
+    return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : usable_memory();
 }
 
 Status Model::output_dims(const Dims& in, Dims* out) const {
-    if (out == nullptr)
-        return make_status(StatusCode::kInvalidArgument, "output_dims: out is null");
-    Shape os;
-    LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
-    *out = Dims{os.n, os.c, os.h, os.w};
-    return Status();
+    return no_throw("output_dims", [&]() -> Status {
+        if (out == nullptr)
+            return make_status(StatusCode::kInvalidArgument, "output_dims: out is null");
+        Shape os;
+        LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
+        *out = Dims{os.n, os.c, os.h, os.w};
+        return Status();
+    });
 }
 
 Result<uint64_t> Model::working_bytes(const Dims& in) const {
@@ -147,7 +165,8 @@ Status Model::run(const float* in, const Dims& in_dims, float* out) const {
                 static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
                 static_cast<long long>(in_dims.n), format_bytes(need).c_str(),
                 format_bytes(limit).c_str(),
-                impl_->options.max_memory_bytes ? "limit set" : "of physical memory");
+                impl_->options.max_memory_bytes ? "limit set" : "of usable memory");
+        LUCENT_RETURN_IF_ERROR(check_finite(in, in_dims));
         Shape os;
         LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));
         ops::Context ctx;

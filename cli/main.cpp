@@ -4,6 +4,8 @@
 //   lucent enhance [options] IN OUT  |  -o OUTDIR IN...    low-light enhancement (RED)
 //
 // Exit status: 0 success, 1 some input failed (the others are still done), 2 bad command line.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -97,7 +99,19 @@ int run(const lucent::cli::Args& a) {
 
 }  // namespace
 
+// OpenMP threads that finish a parallel region spin for a while before sleeping (libgomp's
+// default). On a machine whose cores are shared (a server, CI, several lucent processes) the
+// spinning steals the time the working threads need. libgomp reads OMP_WAIT_POLICY once, before
+// main(), so when the user has not chosen, lucent sets PASSIVE and re-executes itself once.
+static void prefer_passive_waiting(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OMP_WAIT_POLICY");  // exec failed: carry on with the default
+}
+
 int main(int argc, char** argv) {
+    prefer_passive_waiting(argv);
     try {
         lucent::cli::install_cleanup_handlers();
         if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {

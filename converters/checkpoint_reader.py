@@ -33,19 +33,32 @@ SAFETENSORS_DTYPES = {"F32": ("<f4", False), "F16": ("<f2", False), "BF16": ("<u
                       "I16": ("<i2", False), "I8": ("i1", False), "U8": ("u1", False), "BOOL": ("?", False)}
 MAX_HEADER = 100 << 20
 MAX_ELEMENTS = 1 << 34
+MAX_PICKLE = 256 << 20        # data.pkl of a real checkpoint is a few hundred KB
+MAX_DEPTH = 64                # containers nested deeper than this are not a state dict
+MAX_INFLATION = 64            # torch.save stores tensors uncompressed; weights deflate < 2x
+MAX_TOTAL_BYTES = 32 << 30    # all storages together (a 23-block x4 model is 64 MB)
 
 
 def bf16_to_f32(bits):
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
-class StorageType:
+class _NoState:
+    """The pickle BUILD opcode would overwrite a stand-in's fields (e.g. a tensor's size with
+    a string); it has no business with them, so it is refused."""
+
+    def __setstate__(self, state):
+        raise CheckpointError(f"the pickle tries to set the state of a {type(self).__name__} "
+                              "(BUILD opcode), which checkpoints never do")
+
+
+class StorageType(_NoState):
     def __init__(self, name):
         self.name = name
         self.dtype = STORAGE_DTYPES[name]
 
 
-class Storage:
+class Storage(_NoState):
     """A storage the pickle refers to; its bytes are attached once known."""
 
     def __init__(self, stype, key, numel):
@@ -53,7 +66,7 @@ class Storage:
         self.array = None  # numpy array of numel elements
 
 
-class LazyTensor:
+class LazyTensor(_NoState):
     def __init__(self, storage, offset, size, stride):
         self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
 
@@ -149,13 +162,15 @@ def _load_pickle(data, storage_loader):
         raise CheckpointError(f"malformed pickle data: {type(e).__name__}: {e}") from None
 
 
-def _materialize(obj):
+def _materialize(obj, depth=0):
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"containers nested more than {MAX_DEPTH} deep: not a state dict")
     if isinstance(obj, LazyTensor):
         return obj.materialize()
     if isinstance(obj, dict):
-        return {k: _materialize(v) for k, v in obj.items()}
+        return {k: _materialize(v, depth + 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_materialize(v) for v in obj)
+        return type(obj)(_materialize(v, depth + 1) for v in obj)
     return obj
 
 
@@ -176,21 +191,37 @@ def _load_zip(path):
     if len(pkl) != 1:
         raise CheckpointError("zip archive without exactly one data.pkl: not a PyTorch checkpoint")
     prefix = pkl[0][: -len("data.pkl")]
+    budget = [MAX_TOTAL_BYTES]
 
     def loader(st):
         name = f"{prefix}data/{st.key}"
         if name not in names:
             raise CheckpointError(f"storage {st.key!r} is missing from the archive")
         info = zf.getinfo(name)
-        if info.file_size > MAX_ELEMENTS:
-            raise CheckpointError(f"storage {st.key!r} is implausibly large")
+        need = st.numel * st.stype.dtype.itemsize
+        # Checked before anything is inflated: what the pickle declares, what the archive
+        # says the entry holds, and how much the entry would grow. A few MB of zip can
+        # otherwise claim (and make this process allocate) many GB.
+        if info.file_size != need:
+            raise CheckpointError(f"storage {st.key!r} holds {info.file_size} bytes in the archive "
+                                  f"but the pickle declares {st.numel} elements ({need} bytes)")
+        if info.compress_type != zipfile.ZIP_STORED and need > MAX_INFLATION * max(info.compress_size, 4096):
+            raise CheckpointError(f"storage {st.key!r} inflates from {info.compress_size} to {need} "
+                                  f"bytes: not weights (a zip bomb?)")
+        budget[0] -= need
+        if budget[0] < 0:
+            raise CheckpointError(f"the storages declare more than {MAX_TOTAL_BYTES >> 30} GiB in all")
         try:
-            _attach(st, zf.read(name))
+            with zf.open(name) as f:
+                _attach(st, f.read(need))
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
             raise CheckpointError(f"storage {st.key!r} cannot be read: {e}") from None
 
+    if zf.getinfo(pkl[0]).file_size > MAX_PICKLE:
+        raise CheckpointError(f"data.pkl is {zf.getinfo(pkl[0]).file_size} bytes: not a state dict")
     try:
-        data = zf.read(pkl[0])
+        with zf.open(pkl[0]) as f:
+            data = f.read(MAX_PICKLE + 1)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise CheckpointError(f"data.pkl cannot be read: {e}") from None
     obj, _ = _load_pickle(data, loader)
@@ -198,6 +229,14 @@ def _load_zip(path):
 
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+
+
+def remaining(f):
+    here = f.tell()
+    f.seek(0, 2)
+    end = f.tell()
+    f.seek(here)
+    return end - here
 
 
 def _load_legacy(f):
@@ -237,7 +276,11 @@ def _load_legacy(f):
             raise CheckpointError(f"legacy checkpoint lists unknown storage {key!r}")
         if numel != st.numel:
             raise CheckpointError(f"storage {key!r}: {numel} elements on disk, {st.numel} expected")
-        _attach(st, f.read(numel * st.stype.dtype.itemsize))
+        need = numel * st.stype.dtype.itemsize
+        if need > remaining(f):
+            raise CheckpointError(f"legacy checkpoint: storage {key!r} declares {need} bytes but only "
+                                  f"{remaining(f)} remain in the file (truncated or hostile)")
+        _attach(st, f.read(need))
     return _materialize(obj)
 
 

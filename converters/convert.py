@@ -115,6 +115,17 @@ def main(argv=None):
     except OSError as e:
         print(f"convert.py: {e}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print(f"convert.py: {args.input}: out of memory while reading it (hostile or far too large)",
+              file=sys.stderr)
+        return 1
+    except RecursionError:
+        print(f"convert.py: {args.input}: nested too deeply to be a checkpoint", file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug or an unforeseen hostile file: one line, never a traceback
+        print(f"convert.py: {args.input}: cannot convert it ({type(e).__name__}: {e}); "
+              f"if this is a genuine checkpoint, please report it", file=sys.stderr)
+        return 1
     shown = {k: v for k, v in meta.items() if k not in ("source", "converter")}
     print(f"{args.input} -> {args.output}: {graph.upper()} ({layout} layout) {shown} "
           f"in {time.perf_counter() - t0:.2f} s")

@@ -42,7 +42,8 @@ struct Options {
     int32_t num_threads = 0;        // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
     Isa max_isa = Isa::kAvx512;     // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
     bool reference = false;         // scalar kernels and direct convolution: the reference path
-    uint64_t max_memory_bytes = 0;  // working-memory limit per run(); 0 = physical memory
+    uint64_t max_memory_bytes = 0;  // working-memory limit per run(); 0 = usable memory
+                                    // (physical, or the cgroup/container limit if lower)
     Precision precision = Precision::kFp32;
 };
 
@@ -77,12 +78,14 @@ class Model {
 
     // Output dims for input dims; kInvalidArgument names what is wrong with them.
     Status output_dims(const Dims& in, Dims* out) const;
-    // Options::max_memory_bytes, or physical memory when that is 0 (0 if unknown: no limit).
+    // Options::max_memory_bytes, or usable memory when that is 0: physical memory, or the
+    // cgroup (container) limit if lower (0 if unknown: no limit).
     uint64_t memory_limit() const;
     // Upper bound of the bytes run() allocates for this input.
     Result<uint64_t> working_bytes(const Dims& in) const;
     // in: `in` dims of float32 NCHW; out: room for output_dims(in). kOutOfMemory (with the sizes)
-    // when working_bytes(in) exceeds the memory limit, before anything is allocated.
+    // when working_bytes(in) exceeds the memory limit, before anything is allocated;
+    // kInvalidArgument naming the position when the input holds NaN or infinity.
     Status run(const float* in, const Dims& in_dims, float* out) const;
 
     // --- Interleaved images (lucent/image.hpp) ---
