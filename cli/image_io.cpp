@@ -1,4 +1,4 @@
-// The one translation unit with stb_image (BMP, TGA and PNM decoding only).
+// The one translation unit with stb_image (BMP and TGA decoding only).
 #include "image_io.h"
 
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 #include "jpeg_io.h"
 #include "npy.h"
 #include "png_io.h"
+#include "pnm_io.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -27,7 +28,6 @@
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
-#define STBI_ONLY_PNM
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
 // Lucent checks sizes itself before decoding; stb's own cap would only mislabel big images.
@@ -161,11 +161,16 @@ Result<ImageInfo> image_info(const uint8_t* data, size_t size, const std::string
         LUCENT_ASSIGN_OR_RETURN(const JpegHeader h, jpeg_header(data, size, what));
         return ImageInfo{h.h, h.w, h.c, PixelType::kU8};
     }
+    if (is_pnm(data, size)) {
+        LUCENT_ASSIGN_OR_RETURN(const PnmHeader h, pnm_header(data, size, what));
+        return ImageInfo{h.h, h.w, h.c, h.type};
+    }
     if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
     int w = 0, h = 0, c = 0;
     const int n = static_cast<int>(size);
     if (!stbi_info_from_memory(data, n, &w, &h, &c))
         return not_an_image(what, stbi_failure_reason());
+    if (w < 1 || h < 1 || c < 1 || c > 4) return not_an_image(what, "no pixels");
     const bool sixteen = stbi_is_16_bit_from_memory(data, n) != 0;
     return ImageInfo{h, w, c, sixteen ? PixelType::kU16 : PixelType::kU8};
 }
@@ -189,6 +194,15 @@ Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& 
         img.c = h.c;
         return img;
     }
+    if (is_pnm(data, size)) {
+        PnmHeader h;
+        LUCENT_RETURN_IF_ERROR(pnm_decode(data, size, what, &h, &img.bytes));
+        img.w = h.w;
+        img.h = h.h;
+        img.c = h.c;
+        img.type = h.type;
+        return img;
+    }
     if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
     int w = 0, h = 0, c = 0;
     const int n = static_cast<int>(size);
@@ -197,6 +211,8 @@ Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& 
                            : static_cast<void*>(stbi_load_from_memory(data, n, &w, &h, &c, 0));
     if (pixels == nullptr) return not_an_image(what, stbi_failure_reason());
     std::unique_ptr<void, void (*)(void*)> hold(pixels, [](void* p) { stbi_image_free(p); });
+    // stb can "succeed" on a header that declares no pixels (found by fuzzing).
+    if (w < 1 || h < 1 || c < 1 || c > 4) return not_an_image(what, "no pixels");
     img.h = h;
     img.w = w;
     img.c = c;

@@ -1,6 +1,6 @@
 // Image files for the CLI and the server. Decoders run on bytes in memory:
 //   PNG (libpng, 8/16-bit, palette and tRNS expanded), JPEG (libjpeg-turbo, gray/RGB),
-//   BMP, TGA and binary PNM (stb_image, 8/16-bit; kept for these formats only),
+//   binary PGM/PPM (pnm_io, 8/16-bit), BMP and TGA (stb_image, kept for these two only),
 // and .npy float32 H x W x C (or H x W) by file name. Encoders: PNG 8/16-bit (libpng), JPEG
 // 8-bit (libjpeg-turbo), binary PGM/PPM 8/16-bit, .npy float32. Pixels stay in the file's own
 // sample type (uint8, uint16 or float32), interleaved. write_image goes through an AtomicFile

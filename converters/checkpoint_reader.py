@@ -13,6 +13,7 @@ import json
 import pickle
 import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -185,7 +186,8 @@ def _load_zip(path):
     try:
         zf = zipfile.ZipFile(path)
         names = zf.namelist()
-    except (zipfile.BadZipFile, OSError) as e:
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError, EOFError, NotImplementedError) as e:
+        # zipfile raises UnicodeDecodeError for undecodable entry names (found by fuzzing)
         raise CheckpointError(f"broken zip archive: {e}") from None
     pkl = [n for n in names if n.endswith("/data.pkl") or n == "data.pkl"]
     if len(pkl) != 1:
@@ -214,7 +216,7 @@ def _load_zip(path):
         try:
             with zf.open(name) as f:
                 _attach(st, f.read(need))
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
             raise CheckpointError(f"storage {st.key!r} cannot be read: {e}") from None
 
     if zf.getinfo(pkl[0]).file_size > MAX_PICKLE:
@@ -222,7 +224,7 @@ def _load_zip(path):
     try:
         with zf.open(pkl[0]) as f:
             data = f.read(MAX_PICKLE + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
         raise CheckpointError(f"data.pkl cannot be read: {e}") from None
     obj, _ = _load_pickle(data, loader)
     return _materialize(obj)

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkgconf libstb-dev libpng-dev libjpeg62-turbo-dev
           libgtest-dev libbenchmark-dev)
 if [ "${1:-all}" != build ]; then
-    packages+=(clang-format python3 python3-numpy python3-torch python3-skimage python3-pil)
+    packages+=(clang clang-format libclang-rt-14-dev python3 python3-numpy python3-torch python3-skimage python3-pil)
 fi
 missing=()
 for p in "${packages[@]}"; do

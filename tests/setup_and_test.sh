@@ -5,7 +5,8 @@
 # whole suite under the default ISA, LUCENT_MAX_ISA=avx2 and LUCENT_MAX_ISA=scalar, checks
 # that no ISA translation unit exports weak or inline symbols, installs to a temporary prefix
 # and builds the examples against it (tests/check_install.sh), checks formatting, and runs
-# the suite again under AddressSanitizer + UndefinedBehaviorSanitizer. .ci/run calls this.
+# the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs every fuzz target
+# (fuzz/) for 15 seconds. .ci/run calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,5 +51,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCENT_SAN
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j "$jobs")
+
+echo "== fuzz targets, 15 s each (ASan + UBSan; fuzz/run_fuzz.sh SECONDS for longer runs)"
+bash fuzz/run_fuzz.sh 15
 
 echo "== all checks passed"
