@@ -71,6 +71,26 @@ class Batch(unittest.TestCase):
         self.assertIn("alpha dropped", r.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.out, "b_enhanced.ppm")))
 
+    def test_sixteen_bit_png_stays_sixteen_bit(self):
+        rng = np.random.default_rng(9)
+        gray16 = (rng.random((6, 5)) * 65535).astype(np.uint16)
+        src = os.path.join(self.tmp, "g16.png")
+        Image.fromarray(gray16).save(src)
+        with open(src, "rb") as f:
+            self.assertEqual(f.read(25)[24], 16)  # PIL wrote a 16-bit PNG
+        np.save(os.path.join(self.tmp, "g16.npy"), gray16.astype(np.float32) / 65535.0)
+        for out in ("o16.png", "o16.npy"):
+            r = run_lucent("enhance", src if out.endswith(".png") else os.path.join(self.tmp, "g16.npy"),
+                           os.path.join(self.tmp, out))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.tmp, "o16.png"), "rb") as f:
+            self.assertEqual(f.read(25)[24], 16)  # IHDR bit depth
+        with Image.open(os.path.join(self.tmp, "o16.png")) as im:
+            got = np.asarray(im).astype(np.int64)
+        ref = np.load(os.path.join(self.tmp, "o16.npy"))[..., 0]
+        want = np.rint(np.clip(ref, 0, 1) * 65535).astype(np.int64)
+        self.assertLessEqual(int(np.abs(got - want).max()), 1)  # float32 rounding of v*65535
+
     def test_never_replaces_the_input(self):
         src = os.path.join(self.inp, "a.png")
         with open(src, "rb") as f:
