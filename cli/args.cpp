@@ -11,6 +11,7 @@ const char kUsage[] =
     "       lucent upscale [options] -o OUTDIR IN...\n"
     "       lucent enhance [options] IN OUT\n"
     "       lucent enhance [options] -o OUTDIR IN...\n"
+    "       lucent serve [options]      (HTTP server; lucent serve --help)\n"
     "       lucent --version | --help\n"
     "\n"
     "upscale: super-resolution (SSR; the embedded x4 model by default).\n"

@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "lucent/lucent.hpp"
 #include "process.h"
+#include "serve.h"
 
 namespace {
 
@@ -119,6 +120,8 @@ int main(int argc, char** argv) {
                         lucent::isa_name(lucent::effective_isa()));
             return 0;
         }
+        if (argc >= 2 && std::strcmp(argv[1], "serve") == 0)
+            return lucent::cli::serve_main(argc, argv);
         if (const char* cap = std::getenv("LUCENT_MAX_ISA")) {
             lucent::Isa ignored;
             if (!lucent::parse_isa(cap, &ignored)) {

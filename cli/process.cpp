@@ -97,6 +97,36 @@ Status run_tensor(const Model& m, const Image& in, Image* out) {
 
 }  // namespace
 
+Result<OutSize> check_input(const Model& m, const ImageInfo& info, ImageFormat fmt,
+                            size_t encoded_bytes) {
+    LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
+    if (tensor_path(info) && fmt != ImageFormat::kNpy)
+        return make_status(StatusCode::kInvalidArgument,
+                           "a %d-channel result can only be written as .npy", og.c);
+    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt, encoded_bytes));
+    return OutSize{og.w, og.h, og.c};
+}
+
+Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, bool* alpha_dropped) {
+    const ImageInfo info{img.h, img.w, img.c, img.type};
+    LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
+    Image out;
+    out.w = og.w;
+    out.h = og.h;
+    out.c = og.c;
+    out.type = format_pixel_type(fmt, img.type);
+    out.from_npy = img.from_npy;
+    out.bytes.resize(static_cast<size_t>(og.w * og.h * og.c) * pixel_type_size(out.type));
+    if (tensor_path(info)) {
+        LUCENT_RETURN_IF_ERROR(run_tensor(m, img, &out));
+    } else {
+        LUCENT_RETURN_IF_ERROR(m.run_image(img.view(), out.view()));
+    }
+    *alpha_dropped = !format_has_alpha(fmt) && (out.c == 2 || out.c == 4);
+    if (*alpha_dropped) return drop_alpha(out);
+    return out;
+}
+
 Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
                     FileResult* r) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
@@ -110,12 +140,10 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
         LUCENT_ASSIGN_OR_RETURN(file, read_file(in_path, m.memory_limit()));
         LUCENT_ASSIGN_OR_RETURN(info, image_info(file.data(), file.size(), in_path));
     }
-    LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
-    if (tensor_path(info) && fmt != ImageFormat::kNpy)
-        return make_status(StatusCode::kInvalidArgument,
-                           "%s: a %d-channel result can only be written as .npy", out_path.c_str(),
-                           og.c);
-    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt, file.size()));
+    Result<OutSize> size = check_input(m, info, fmt, file.size());
+    if (!size.ok())
+        return make_status(size.status().code(), "%s: %s", in_path.c_str(),
+                           size.status().message().c_str());
 
     auto t = Clock::now();
     Image img;
@@ -133,25 +161,13 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
     r->in_h = img.h;
 
     t = Clock::now();
-    Image out;
-    out.w = og.w;
-    out.h = og.h;
-    out.c = og.c;
-    out.type = format_pixel_type(fmt, img.type);
-    out.from_npy = img.from_npy;
-    out.bytes.resize(static_cast<size_t>(og.w * og.h * og.c) * pixel_type_size(out.type));
-    if (tensor_path(info)) {
-        LUCENT_RETURN_IF_ERROR(run_tensor(m, img, &out));
-    } else {
-        LUCENT_RETURN_IF_ERROR(m.run_image(img.view(), out.view()));
-    }
+    LUCENT_ASSIGN_OR_RETURN(const Image out, apply_model(m, img, fmt, &r->alpha_dropped));
     r->run_ms = ms_since(t);
     r->out_w = out.w;
     r->out_h = out.h;
 
     t = Clock::now();
-    r->alpha_dropped = !format_has_alpha(fmt) && (out.c == 2 || out.c == 4);
-    LUCENT_RETURN_IF_ERROR(write_image(out_path, r->alpha_dropped ? drop_alpha(out) : out));
+    LUCENT_RETURN_IF_ERROR(write_image(out_path, out));
     r->encode_ms = ms_since(t);
     return Status();
 }

@@ -5,9 +5,25 @@
 
 #include <string>
 
+#include "image_io.h"
 #include "lucent/lucent.hpp"
 
 namespace lucent::cli {
+
+struct OutSize {
+    int64_t w = 0, h = 0;
+    int32_t c = 0;
+};
+
+// Checks an input, from its header, against the model (channels, size) and the memory limit
+// (model working memory, the encoded input, the decoded input and the output image for
+// `fmt`). Returns the output size. Used before decoding by the CLI and the server alike.
+Result<OutSize> check_input(const Model& model, const ImageInfo& info, ImageFormat fmt,
+                            size_t encoded_bytes);
+// Runs the model on a decoded image. The result has `fmt`'s sample type (16-bit stays 16-bit in
+// PNG/PNM, float for .npy) and no alpha channel when `fmt` keeps none (*alpha_dropped says so).
+Result<Image> apply_model(const Model& model, const Image& img, ImageFormat fmt,
+                          bool* alpha_dropped);
 
 struct FileResult {
     int64_t in_w = 0, in_h = 0, out_w = 0, out_h = 0;

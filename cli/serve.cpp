@@ -1,0 +1,463 @@
+// `lucent serve`: an HTTP server (Debian's cpp-httplib) over the same decode -> model ->
+// encode path as the CLI, so an answer has the bytes `lucent upscale` writes for that image.
+//
+// Threads: cpp-httplib's pool reads requests and writes answers; inference runs on K workers
+// of a bounded WorkQueue, each with N model threads. Header checks (type, size, pixels,
+// memory) happen before a request takes a queue slot; a full queue is a 503 at once.
+// SIGTERM / SIGINT: stop accepting, finish what was accepted, exit 0.
+#include "serve.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "image_io.h"
+#include "metrics.h"
+#include "process.h"
+#include "work_queue.h"
+
+namespace lucent::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char kServeUsage[] =
+    "usage: lucent serve [options]\n"
+    "\n"
+    "HTTP inference server. POST /v1/upscale and /v1/enhance with an image (PNG, JPEG, BMP,\n"
+    "TGA, PNM) as the body or as the 'image' part of a multipart form; the answer is PNG, or\n"
+    "JPEG with ?format=jpeg or 'Accept: image/jpeg'. GET /healthz, /readyz, /metrics.\n"
+    "\n"
+    "options:\n"
+    "  --host ADDR        address to listen on (default 127.0.0.1)\n"
+    "  --port N           port (default 8080; 0 picks a free one, printed at start)\n"
+    "  --model FILE       SSR model for /v1/upscale, or 'default' (the embedded x4)\n"
+    "  --red-model FILE   RED model for /v1/enhance, or 'default' (the embedded model)\n"
+    "  --workers K        requests computed at once (default 1)\n"
+    "  --threads N        threads per request (default: cores / workers)\n"
+    "  --max-queue Q      requests waiting for a worker before 503 (default 8)\n"
+    "  --max-pixels P     largest input in pixels (default 16777216)\n"
+    "  --max-body MIB     largest request body (default 64)\n"
+    "  --max-memory MIB   memory per request (default: usable memory / workers)\n"
+    "  --timeout S        seconds a request may wait and run (default 60)\n"
+    "  --isa NAME         highest kernel tier: scalar, avx2 or avx512\n"
+    "  --precision fp32   arithmetic (fp32 only in this version)\n"
+    "  --quiet            no per-request log lines\n";
+
+struct ServeArgs {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::string ssr_model = "default", red_model = "default";
+    int workers = 1, threads = 0, max_queue = 8, timeout_s = 60;
+    int64_t max_pixels = int64_t{1} << 24;
+    uint64_t max_body = uint64_t{64} << 20, max_memory = 0;
+    Isa isa = Isa::kAvx512;
+    bool quiet = false;
+};
+
+bool parse_int(const char* s, long long lo, long long hi, long long* out) {
+    if (s == nullptr || *s == '\0') return false;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+std::string parse_serve_args(int argc, const char* const* argv, ServeArgs* a) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+        long long v = 0;
+        auto number = [&](const char* name, long long lo, long long hi) -> std::string {
+            if (!parse_int(next, lo, hi, &v))
+                return std::string(name) + " needs an integer from " + std::to_string(lo) + " to " +
+                       std::to_string(hi);
+            ++i;
+            return "";
+        };
+        std::string err;
+        if (arg == "--host") {
+            if (!next || !*next) return "--host needs an address";
+            a->host = argv[++i];
+        } else if (arg == "--port") {
+            if (!(err = number("--port", 0, 65535)).empty()) return err;
+            a->port = static_cast<int>(v);
+        } else if (arg == "--model" || arg == "--red-model") {
+            if (!next || !*next) return arg + " needs a file or 'default'";
+            (arg == "--model" ? a->ssr_model : a->red_model) = argv[++i];
+        } else if (arg == "--workers") {
+            if (!(err = number("--workers", 1, 4LL * cores)).empty()) return err;
+            a->workers = static_cast<int>(v);
+        } else if (arg == "--threads") {
+            if (!(err = number("--threads", 0, 4LL * cores)).empty()) return err;
+            a->threads = static_cast<int>(v);
+        } else if (arg == "--max-queue") {
+            if (!(err = number("--max-queue", 0, 4096)).empty()) return err;
+            a->max_queue = static_cast<int>(v);
+        } else if (arg == "--max-pixels") {
+            if (!(err = number("--max-pixels", 1, 1LL << 40)).empty()) return err;
+            a->max_pixels = v;
+        } else if (arg == "--max-body") {
+            if (!(err = number("--max-body", 1, 1LL << 20)).empty()) return err;
+            a->max_body = static_cast<uint64_t>(v) << 20;
+        } else if (arg == "--max-memory") {
+            if (!(err = number("--max-memory", 1, 1LL << 40)).empty()) return err;
+            a->max_memory = static_cast<uint64_t>(v) << 20;
+        } else if (arg == "--timeout") {
+            if (!(err = number("--timeout", 1, 86400)).empty()) return err;
+            a->timeout_s = static_cast<int>(v);
+        } else if (arg == "--isa") {
+            if (!next || !parse_isa(next, &a->isa)) return "--isa needs scalar, avx2 or avx512";
+            ++i;
+        } else if (arg == "--precision") {
+            if (!next || std::strcmp(next, "fp32") != 0)
+                return "--precision: only fp32 exists in this version";
+            ++i;
+        } else if (arg == "--quiet" || arg == "-q") {
+            a->quiet = true;
+        } else {
+            return "unknown option '" + arg + "'";
+        }
+    }
+    if (a->threads == 0) a->threads = std::max(1, static_cast<int>(cores) / a->workers);
+    return "";
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (static_cast<unsigned char>(ch) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+// A JSON error body: {"error": "...", "limit": "...", ...extra}.
+void error(httplib::Response& res, int status, const std::string& message,
+           const std::string& limit = "", const std::string& extra = "") {
+    std::string body = "{\"error\": \"" + json_escape(message) + "\"";
+    if (!limit.empty()) body += ", \"limit\": \"" + limit + "\"";
+    body += extra + "}\n";
+    res.status = status;
+    res.set_content(body, "application/json");
+}
+
+struct Endpoint {
+    const char* path;
+    std::unique_ptr<Model> model;
+};
+
+// Per-request data for the log line, set by the handler on the thread that serves it.
+thread_local Clock::time_point t_start;
+thread_local uint64_t t_pixels = 0;
+
+class Server {
+  public:
+    Server(const ServeArgs& a, Model ssr, Model red)
+        : args_(a), queue_(static_cast<size_t>(a.workers), static_cast<size_t>(a.max_queue)) {
+        ssr_ = std::make_unique<Model>(std::move(ssr));
+        red_ = std::make_unique<Model>(std::move(red));
+    }
+
+    int run() {
+        httplib::Server http;
+        // Enough connection threads that a request beyond the queue still gets a thread to be
+        // told 503, and health checks are answered while every worker is busy.
+        const size_t pool = static_cast<size_t>(args_.workers + args_.max_queue + 8);
+        http.new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
+        http.set_payload_max_length(args_.max_body);
+        http.set_keep_alive_timeout(2);
+        http.set_read_timeout(10);
+        http.set_write_timeout(10);
+        http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+            t_start = Clock::now();
+            t_pixels = 0;
+            return httplib::Server::HandlerResponse::Unhandled;
+        });
+        http.Post("/v1/upscale", [this](const httplib::Request& req, httplib::Response& res) {
+            handle(*ssr_, req, res);
+        });
+        http.Post("/v1/enhance", [this](const httplib::Request& req, httplib::Response& res) {
+            handle(*red_, req, res);
+        });
+        http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content("ok\n", "text/plain");
+        });
+        http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+            if (draining_) {
+                res.status = 503;
+                res.set_content("shutting down\n", "text/plain");
+            } else {
+                res.set_content("ready\n", "text/plain");
+            }
+        });
+        http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+            res.set_content(metrics_.render(queue_.waiting(), queue_.running()),
+                            "text/plain; version=0.0.4");
+        });
+        http.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return;
+            if (res.status == 413)
+                error(res, 413,
+                      "the request body is larger than --max-body (" +
+                          std::to_string(args_.max_body >> 20) + " MiB)",
+                      "max_body");
+            else if (res.status == 404)
+                error(res, 404, "no such endpoint; POST /v1/upscale or /v1/enhance");
+            else
+                error(res, res.status, "HTTP " + std::to_string(res.status));
+        });
+        http.set_exception_handler(
+            [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+                std::string what = "internal error";
+                try {
+                    std::rethrow_exception(ep);
+                } catch (const std::bad_alloc&) {
+                    what = "out of memory";
+                } catch (const std::exception& e) {
+                    what = e.what();
+                } catch (...) {
+                }
+                error(res, 500, what);
+            });
+        http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+            const double s = std::chrono::duration<double>(Clock::now() - t_start).count();
+            metrics_.record(req.path, res.status, s, t_pixels);
+            if (!args_.quiet)
+                std::fprintf(stderr,
+                             "lucent serve: %s %s %d %zu bytes in, %zu out, %llu px, %.1f ms\n",
+                             req.method.c_str(), req.path.c_str(), res.status, req.body.size(),
+                             res.body.size(), static_cast<unsigned long long>(t_pixels), s * 1e3);
+        });
+
+        int port = args_.port;
+        if (port == 0) {
+            port = http.bind_to_any_port(args_.host);
+            if (port < 0) return bind_failed();
+        } else if (!http.bind_to_port(args_.host, port)) {
+            return bind_failed();
+        }
+        std::fprintf(stderr,
+                     "lucent serve: listening on http://%s:%d (upscale: %s, enhance: %s; %d "
+                     "worker(s) x %d thread(s), queue %d)\n",
+                     args_.host.c_str(), port, ssr_->name().c_str(), red_->name().c_str(),
+                     args_.workers, args_.threads, args_.max_queue);
+        std::fflush(stderr);
+
+        // SIGTERM / SIGINT were blocked before any thread started; one thread waits for them.
+        std::thread signals([&] {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGTERM);
+            sigaddset(&set, SIGINT);
+            int sig = 0;
+            sigwait(&set, &sig);
+            if (exiting_) return;  // woken by run() itself after a stop without a signal
+            std::fprintf(stderr, "lucent serve: %s, finishing requests in flight\n",
+                         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            draining_ = true;
+            http.stop();
+        });
+        const bool ok = http.listen_after_bind();
+        // listen returns once stop() was called and every connection thread has finished.
+        const bool by_signal = draining_.exchange(true);
+        queue_.shutdown();
+        exiting_ = true;
+        if (!by_signal) pthread_kill(signals.native_handle(), SIGTERM);
+        signals.join();
+        std::fprintf(stderr, "lucent serve: stopped\n");
+        return ok || by_signal ? 0 : 1;
+    }
+
+  private:
+    int bind_failed() const {
+        std::fprintf(stderr, "lucent: error: cannot listen on %s:%d: %s\n", args_.host.c_str(),
+                     args_.port, std::strerror(errno));
+        return 1;
+    }
+
+    void handle(const Model& model, const httplib::Request& req, httplib::Response& res) {
+        // The image: the body, or the 'image' (else the first) file of a multipart form.
+        const std::string* body = &req.body;
+        std::string part;
+        if (req.is_multipart_form_data()) {
+            if (req.has_file("image")) {
+                part = req.get_file_value("image").content;
+            } else if (!req.files.empty()) {
+                part = req.files.begin()->second.content;
+            } else {
+                return error(res, 400, "the multipart form has no 'image' part");
+            }
+            body = &part;
+        } else {
+            const std::string type = req.get_header_value("Content-Type");
+            const bool ok_type = type.empty() || type.rfind("image/", 0) == 0 ||
+                                 type.rfind("application/octet-stream", 0) == 0;
+            if (!ok_type)
+                return error(res, 415,
+                             "Content-Type '" + type +
+                                 "' is not an image; send image/png, image/jpeg, ... or "
+                                 "multipart/form-data");
+        }
+        if (body->empty()) return error(res, 400, "the request has no image");
+
+        const std::string format = req.get_param_value("format");
+        ImageFormat fmt = ImageFormat::kPng;
+        if (format == "jpeg" || format == "jpg") {
+            fmt = ImageFormat::kJpeg;
+        } else if (!format.empty() && format != "png") {
+            return error(res, 400, "format must be png or jpeg");
+        } else if (format.empty()) {
+            const std::string accept = req.get_header_value("Accept");
+            if (accept.find("image/jpeg") != std::string::npos &&
+                accept.find("image/png") == std::string::npos)
+                fmt = ImageFormat::kJpeg;
+        }
+
+        const uint8_t* bytes = reinterpret_cast<const uint8_t*>(body->data());
+        Result<ImageInfo> info = image_info(bytes, body->size(), "the image");
+        if (!info.ok()) return error(res, 422, info.status().message());
+        const ImageInfo& in = info.value();
+        const double pixels = double(in.w) * double(in.h);
+        if (pixels > double(args_.max_pixels))
+            return error(res, 422,
+                         std::to_string(in.w) + "x" + std::to_string(in.h) + " is more than " +
+                             "--max-pixels (" + std::to_string(args_.max_pixels) + " pixels)",
+                         "max_pixels",
+                         ", \"width\": " + std::to_string(in.w) +
+                             ", \"height\": " + std::to_string(in.h) +
+                             ", \"max_pixels\": " + std::to_string(args_.max_pixels));
+        Result<OutSize> size = check_input(model, in, fmt, body->size());
+        if (!size.ok())
+            return error(res, 422, size.status().message(),
+                         size.status().code() == StatusCode::kOutOfMemory ? "max_memory" : "");
+
+        // The work itself, on a worker; the result comes back through these locals, which
+        // outlive the job (a cancelled job never starts; a started one is waited for).
+        auto result = std::make_shared<Result<std::vector<uint8_t>>>(
+            make_status(StatusCode::kInternal, "not run"));
+        // The job keeps its own copy of the body: after a timeout the request may be gone while
+        // a started job still runs.
+        auto job =
+            queue_.submit([&model, fmt, result, keep = std::make_shared<std::string>(*body)] {
+                const uint8_t* data = reinterpret_cast<const uint8_t*>(keep->data());
+                Result<Image> img = decode_image(data, keep->size(), "the image");
+                if (!img.ok()) {
+                    *result = img.status();
+                    return;
+                }
+                bool dropped = false;
+                Result<Image> out = apply_model(model, img.value(), fmt, &dropped);
+                if (!out.ok()) {
+                    *result = out.status();
+                    return;
+                }
+                *result = encode_image(fmt, out.value());
+            });
+        if (job == nullptr) {
+            res.set_header("Retry-After", "1");
+            return error(res, 503,
+                         "the server is busy: " + std::to_string(args_.max_queue) +
+                             " requests already wait (--max-queue); retry later",
+                         "max_queue");
+        }
+        if (!queue_.wait(job, std::chrono::seconds(args_.timeout_s)))
+            return error(res, 504,
+                         "not done within --timeout (" + std::to_string(args_.timeout_s) + " s)",
+                         "timeout");
+        if (!result->ok()) {
+            const Status& st = result->status();
+            return error(res,
+                         st.code() == StatusCode::kInternal      ? 500
+                         : st.code() == StatusCode::kOutOfMemory ? 503
+                                                                 : 422,
+                         st.message());
+        }
+        t_pixels = static_cast<uint64_t>(pixels);
+        const std::vector<uint8_t>& out = result->value();
+        res.set_content(reinterpret_cast<const char*>(out.data()), out.size(),
+                        fmt == ImageFormat::kJpeg ? "image/jpeg" : "image/png");
+    }
+
+    const ServeArgs args_;
+    std::unique_ptr<Model> ssr_, red_;
+    WorkQueue queue_;
+    Metrics metrics_;
+    std::atomic<bool> draining_{false}, exiting_{false};
+};
+
+Result<Model> load_model(const std::string& spec, ModelKind kind, const Options& opt) {
+    LUCENT_ASSIGN_OR_RETURN(
+        Model m, spec == "default" ? Model::load_default(kind, opt) : Model::load(spec, opt));
+    if (m.kind() != kind)
+        return make_status(StatusCode::kInvalidArgument, "%s is not a%s model", spec.c_str(),
+                           kind == ModelKind::kSsr ? "n SSR (upscaling)" : " RED (enhancement)");
+    return m;
+}
+
+}  // namespace
+
+int serve_main(int argc, const char* const* argv) {
+    for (int i = 2; i < argc; ++i)
+        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+            std::fputs(kServeUsage, stdout);
+            return 0;
+        }
+    ServeArgs a;
+    const std::string err = parse_serve_args(argc, argv, &a);
+    if (!err.empty()) {
+        std::fprintf(stderr, "lucent serve: %s\n\n%s", err.c_str(), kServeUsage);
+        return 2;
+    }
+    // Block the stop signals in every thread; the server's signal thread takes them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+    Options opt;
+    opt.num_threads = a.threads;
+    opt.max_isa = a.isa;
+    opt.max_memory_bytes = a.max_memory;
+    if (opt.max_memory_bytes == 0) {
+        // Each worker gets its share of the machine (or the container).
+        Result<Model> probe = Model::load_default(ModelKind::kRed, opt);
+        if (probe.ok() && probe.value().memory_limit() != 0)
+            opt.max_memory_bytes = probe.value().memory_limit() / static_cast<uint64_t>(a.workers);
+    }
+    Result<Model> ssr = load_model(a.ssr_model, ModelKind::kSsr, opt);
+    if (!ssr.ok()) {
+        std::fprintf(stderr, "lucent: error: %s\n", ssr.status().message().c_str());
+        return 1;
+    }
+    Result<Model> red = load_model(a.red_model, ModelKind::kRed, opt);
+    if (!red.ok()) {
+        std::fprintf(stderr, "lucent: error: %s\n", red.status().message().c_str());
+        return 1;
+    }
+    Server server(a, std::move(ssr).value(), std::move(red).value());
+    return server.run();
+}
+
+}  // namespace lucent::cli
