@@ -234,6 +234,16 @@ Result<uint64_t> Model::image_working_bytes(int64_t width, int64_t height, int32
 }
 
 Status Model::run_image(const ConstImageView& in, const ImageView& out) const {
+    return run_image_traced(in, out, nullptr);
+}
+
+Status Model::run_image(const ConstImageView& in, const ImageView& out,
+                        const LayerObserver& observe) const {
+    return run_image_traced(in, out, &observe);
+}
+
+Status Model::run_image_traced(const ConstImageView& in, const ImageView& out,
+                               const LayerObserver* observe) const {
     return no_throw("run_image", [&]() -> Status {
         LUCENT_RETURN_IF_ERROR(check_view("in", in.data, in.size_bytes, in.width, in.height,
                                           in.channels, in.type, in.stride_bytes));
@@ -297,7 +307,7 @@ Status Model::run_image(const ConstImageView& in, const ImageView& out) const {
         }
 
         LUCENT_ASSIGN_OR_RETURN(AlignedBuffer dst, AlignedBuffer::create(plan.dst_floats));
-        LUCENT_RETURN_IF_ERROR(run(src.data(), plan.in_dims, dst.data()));
+        LUCENT_RETURN_IF_ERROR(run_traced(src.data(), plan.in_dims, dst.data(), observe));
         src = AlignedBuffer();
 
         const Dims& od = plan.out_dims;

@@ -125,6 +125,7 @@ int64_t Model::out_channels() const { return impl_->graph->out_channels(); }
 Isa Model::isa() const { return impl_->isa; }
 int32_t Model::num_threads() const { return resolve_threads(impl_->options.num_threads); }
 const std::string& Model::name() const { return impl_->name; }
+const Options& Model::options() const { return impl_->options; }
 
 uint64_t Model::memory_limit() const {
     return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : usable_memory();
@@ -151,6 +152,16 @@ Result<uint64_t> Model::working_bytes(const Dims& in) const {
 }
 
 Status Model::run(const float* in, const Dims& in_dims, float* out) const {
+    return run_traced(in, in_dims, out, nullptr);
+}
+
+Status Model::run(const float* in, const Dims& in_dims, float* out,
+                  const LayerObserver& observe) const {
+    return run_traced(in, in_dims, out, &observe);
+}
+
+Status Model::run_traced(const float* in, const Dims& in_dims, float* out,
+                         const LayerObserver* observe) const {
     return no_throw("Model::run", [&]() -> Status {
         if (in == nullptr || out == nullptr)
             return make_status(StatusCode::kInvalidArgument, "Model::run: null input or output");
@@ -172,7 +183,18 @@ Status Model::run(const float* in, const Dims& in_dims, float* out) const {
         ops::Context ctx;
         ctx.k = &ops::kernels_for(impl_->isa);
         ctx.num_threads = impl_->options.num_threads;
-        return impl_->graph->run(ctx, ConstTensorView{in, to_shape(in_dims)}, TensorView{out, os});
+        ops::LayerTrace trace;
+        if (observe != nullptr && *observe) {
+            trace = [observe](const std::string& name, const char* op, ConstTensorView t) {
+                (*observe)(name, op, t.data, Dims{t.shape.n, t.shape.c, t.shape.h, t.shape.w});
+            };
+            ctx.trace = &trace;
+            (*observe)("input", "input", in, in_dims);
+        }
+        LUCENT_RETURN_IF_ERROR(
+            impl_->graph->run(ctx, ConstTensorView{in, to_shape(in_dims)}, TensorView{out, os}));
+        if (ctx.trace != nullptr) (*observe)("output", "output", out, Dims{os.n, os.c, os.h, os.w});
+        return Status();
     });
 }
 

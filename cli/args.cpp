@@ -33,7 +33,9 @@ const char kUsage[] =
     "  --threads N        worker threads, 0 = all cores (default 0; at most 4x the cores)\n"
     "  --isa NAME         highest kernel tier: scalar, avx2 or avx512 (default: best available)\n"
     "  --reference        scalar kernels and direct convolution (the audit path)\n"
-    "  --max-memory MIB   refuse inputs needing more memory (default: physical memory)\n"
+    "  --max-memory MIB   refuse inputs needing more memory (default: usable memory)\n"
+    "  --dump DIR         also write every layer's output to DIR (.npy + manifest.json;\n"
+    "                     converters/audit.py compares them with PyTorch)\n"
     "  --verbose          print the model, tier, threads and timing to stderr\n"
     "  --quiet            print errors only\n"
     "\n"
@@ -113,6 +115,9 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
                 return "--max-memory needs a size in MiB from 1 to 2^40";
             a->max_memory = static_cast<uint64_t>(v) << 20;
             ++i;
+        } else if (arg == "--dump") {
+            if (!next || !*next) return "--dump needs a folder";
+            a->dump = argv[++i];
         } else if (arg == "--reference") {
             a->reference = true;
         } else if (arg == "--verbose") {
@@ -136,6 +141,8 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
         a->inputs = {positional[0]};
         a->output = positional[1];
     }
+    if (!a->dump.empty() && a->output_is_folder)
+        return "--dump goes with one IN and one OUT, not with -o";
     for (const std::string& in : a->inputs)
         if (in.empty()) return "an input name is empty";
     if (a->output.empty()) return "the output name is empty";

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dump.h"
 #include "image_io.h"
 
 namespace lucent::cli {
@@ -77,7 +78,7 @@ Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og
 }
 
 // HWC float -> NCHW float -> model -> HWC float.
-Status run_tensor(const Model& m, const Image& in, Image* out) {
+Status run_tensor(const Model& m, const Image& in, Image* out, const LayerObserver* observe) {
     const int64_t plane = in.h * in.w;
     const float* src = reinterpret_cast<const float*>(in.bytes.data());
     std::vector<float> nchw(static_cast<size_t>(plane * in.c));
@@ -87,7 +88,8 @@ Status run_tensor(const Model& m, const Image& in, Image* out) {
     Dims od;
     LUCENT_RETURN_IF_ERROR(m.output_dims(id, &od));
     std::vector<float> res(static_cast<size_t>(od.count()));
-    LUCENT_RETURN_IF_ERROR(m.run(nchw.data(), id, res.data()));
+    LUCENT_RETURN_IF_ERROR(observe ? m.run(nchw.data(), id, res.data(), *observe)
+                                   : m.run(nchw.data(), id, res.data()));
     const int64_t oplane = od.h * od.w;
     float* dst = reinterpret_cast<float*>(out->bytes.data());
     for (int64_t i = 0; i < oplane; ++i)
@@ -107,7 +109,8 @@ Result<OutSize> check_input(const Model& m, const ImageInfo& info, ImageFormat f
     return OutSize{og.w, og.h, og.c};
 }
 
-Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, bool* alpha_dropped) {
+Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, bool* alpha_dropped,
+                          const LayerObserver* observe) {
     const ImageInfo info{img.h, img.w, img.c, img.type};
     LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
     Image out;
@@ -118,9 +121,10 @@ Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, boo
     out.from_npy = img.from_npy;
     out.bytes.resize(static_cast<size_t>(og.w * og.h * og.c) * pixel_type_size(out.type));
     if (tensor_path(info)) {
-        LUCENT_RETURN_IF_ERROR(run_tensor(m, img, &out));
+        LUCENT_RETURN_IF_ERROR(run_tensor(m, img, &out, observe));
     } else {
-        LUCENT_RETURN_IF_ERROR(m.run_image(img.view(), out.view()));
+        LUCENT_RETURN_IF_ERROR(observe ? m.run_image(img.view(), out.view(), *observe)
+                                       : m.run_image(img.view(), out.view()));
     }
     *alpha_dropped = !format_has_alpha(fmt) && (out.c == 2 || out.c == 4);
     if (*alpha_dropped) return drop_alpha(out);
@@ -128,7 +132,7 @@ Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, boo
 }
 
 Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
-                    FileResult* r) {
+                    FileResult* r, const std::string& dump_dir) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
     // Images are read into memory once: the header from the bytes, then (after the memory
     // check) the pixels. .npy files are read by name.
@@ -161,7 +165,15 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
     r->in_h = img.h;
 
     t = Clock::now();
-    LUCENT_ASSIGN_OR_RETURN(const Image out, apply_model(m, img, fmt, &r->alpha_dropped));
+    LayerDump dump(dump_dir);
+    LayerObserver observe;
+    if (!dump_dir.empty()) {
+        LUCENT_RETURN_IF_ERROR(dump.prepare());
+        observe = dump.observer();
+    }
+    LUCENT_ASSIGN_OR_RETURN(const Image out, apply_model(m, img, fmt, &r->alpha_dropped,
+                                                         dump_dir.empty() ? nullptr : &observe));
+    if (!dump_dir.empty()) LUCENT_RETURN_IF_ERROR(dump.finish(m, in_path));
     r->run_ms = ms_since(t);
     r->out_w = out.w;
     r->out_h = out.h;

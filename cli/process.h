@@ -23,7 +23,7 @@ Result<OutSize> check_input(const Model& model, const ImageInfo& info, ImageForm
 // Runs the model on a decoded image. The result has `fmt`'s sample type (16-bit stays 16-bit in
 // PNG/PNM, float for .npy) and no alpha channel when `fmt` keeps none (*alpha_dropped says so).
 Result<Image> apply_model(const Model& model, const Image& img, ImageFormat fmt,
-                          bool* alpha_dropped);
+                          bool* alpha_dropped, const LayerObserver* observe = nullptr);
 
 struct FileResult {
     int64_t in_w = 0, in_h = 0, out_w = 0, out_h = 0;
@@ -31,7 +31,8 @@ struct FileResult {
     bool alpha_dropped = false;  // the output format has no alpha channel
 };
 
+// `dump_dir` non-empty: every layer's output goes there as well (dump.h).
 Status process_file(const Model& model, const std::string& in, const std::string& out,
-                    FileResult* result);
+                    FileResult* result, const std::string& dump_dir = "");
 
 }  // namespace lucent::cli

@@ -78,7 +78,9 @@ def to_storable(name, arr):
     raise ConvertError(f"tensor {name} has dtype {arr.dtype}; only floating-point weights are supported")
 
 
-def convert(src, dst, graph=None):
+def prepare(src, graph=None):
+    """Reads a checkpoint: (graph, layout, hyper-parameters, {canonical name: array}) in the
+    graph's tensor order, checked; what convert() writes, and what audit.py loads into PyTorch."""
     obj = checkpoint_reader.load(src)
     sd, config = unwrap(obj)
     graph = graph or detect_graph(sd)
@@ -93,7 +95,11 @@ def convert(src, dst, graph=None):
     for k, t in ordered.items():
         if not np.all(np.isfinite(t)):
             raise ConvertError(f"tensor {k} holds NaN or infinity")
-    meta = dict(meta)
+    return graph, layout, dict(meta), ordered
+
+
+def convert(src, dst, graph=None):
+    graph, layout, meta, ordered = prepare(src, graph)
     meta["source"] = os.path.basename(src)[:200].encode("ascii", "replace").decode("ascii")
     meta["converter"] = f"lucent-convert {VERSION}"
     lcw.write(dst, graph, meta, ordered)

@@ -73,6 +73,13 @@ inline uint64_t plane_bytes(int64_t c, int64_t h, int64_t w) {
                    sizeof(float));
 }
 
+// Reports a layer's output when the context traces (names follow the checkpoint's modules).
+inline bool tracing(const ops::Context& ctx) { return ctx.trace != nullptr; }
+inline void trace(const ops::Context& ctx, const std::string& name, const char* op,
+                  ConstTensorView t) {
+    if (ctx.trace != nullptr) (*ctx.trace)(name, op, t);
+}
+
 // Helpers the graph builders share.
 // Appends "<name>.weight" [cout, cin, k, k] and "<name>.bias" [cout] to an expected-tensor list.
 void expect_conv(std::vector<weights::WeightFile::Expected>* e, const std::string& name,

@@ -190,6 +190,7 @@ Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
             x = xp;
         }
         LUCENT_RETURN_IF_ERROR(enc0_.run(ctx, x, e0.value()));
+        trace(ctx, "enc0", "conv3x3+lrelu", e0.value());
     }
     Result<Tensor> p = make(Shape{1, c.c2, h / 2, w / 2});
     if (!p.ok()) return p.status();
@@ -200,30 +201,37 @@ Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
             Result<Tensor> e1 = make(Shape{1, c.c1, h / 2, w / 2});
             if (!e1.ok()) return e1.status();
             LUCENT_RETURN_IF_ERROR(down_.run(ctx, e0.value(), e1.value()));
+            trace(ctx, "down", "conv3x3s2+lrelu", e1.value());
             TensorView e2 = k > 0 ? channel_slice(cat.value(), 0, c.c2) : p.value().view();
             LUCENT_RETURN_IF_ERROR(enc2_.run(ctx, e1.value(), e2));
+            trace(ctx, "enc2", "conv3x3+lrelu", e2);
         }
         if (k > 0) LUCENT_RETURN_IF_ERROR(run_pyramid(ctx, cat.value(), p.value()));
     }
     LUCENT_RETURN_IF_ERROR(channel_att_.run(ctx, p.value(), p.value()));
     LUCENT_RETURN_IF_ERROR(spatial_att_.run(ctx, p.value(), p.value()));
+    trace(ctx, "att", "dual_attention", p.value());
     Result<Tensor> d1 = make(Shape{1, c.c1, h, w});
     if (!d1.ok()) return d1.status();
     LUCENT_RETURN_IF_ERROR(up_.run(ctx, p.value(), d1.value()));
+    trace(ctx, "up", "deconv4x4s2+lrelu", d1.value());
     p = Tensor();
     Result<Tensor> d0 = make(Shape{1, c.c0, h, w});
     if (!d0.ok()) return d0.status();
     LUCENT_RETURN_IF_ERROR(dec1_.run(ctx, d1.value(), d0.value()));
+    trace(ctx, "dec1", "conv3x3+lrelu", d0.value());
     d1 = Tensor();
     LUCENT_RETURN_IF_ERROR(ops::add(ctx, d0.value(), e0.value(), d0.value()));
     e0 = Tensor();
     if (!padded) {
         LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0.value(), out));
+        trace(ctx, "out", "conv3x3", out);
         return ops::activation(ctx, out, out, ops::Activation::kSigmoid);
     }
     Result<Tensor> full = make(Shape{1, c.out_ch, h, w});
     if (!full.ok()) return full.status();
     LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0.value(), full.value()));
+    trace(ctx, "out", "conv3x3", full.value());
     LUCENT_RETURN_IF_ERROR(
         ops::activation(ctx, full.value(), full.value(), ops::Activation::kSigmoid));
     return ops::crop(ctx, full.value(), 0, 0, out);
@@ -241,11 +249,16 @@ Status Red::run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) c
         if (!stage.ok()) return stage.status();
         LUCENT_RETURN_IF_ERROR(ops::adaptive_pool2d(ctx, ops::PoolKind::kAvg, e2, pooled.value()));
         LUCENT_RETURN_IF_ERROR(stages_[i].run(ctx, pooled.value(), stage.value()));
+        if (tracing(ctx))
+            trace(ctx, "ppm.stages." + std::to_string(i), "adaptive_avg_pool+conv1x1+lrelu",
+                  stage.value());
         const int64_t c0 = c.c2 + static_cast<int64_t>(i) * q;
         LUCENT_RETURN_IF_ERROR(
             ops::upsample_bilinear(ctx, stage.value(), channel_slice(cat, c0, q)));
     }
-    return fuse_.run(ctx, cat, p);
+    LUCENT_RETURN_IF_ERROR(fuse_.run(ctx, cat, p));
+    trace(ctx, "ppm.fuse", "conv1x1+lrelu", p);
+    return Status();
 }
 
 }  // namespace lucent::models

@@ -217,6 +217,7 @@ Status Ssr::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
             x = unshuffled;
         }
         LUCENT_RETURN_IF_ERROR(conv_first_.run(ctx, x, feat.value()));
+        trace(ctx, "conv_first", "conv3x3", feat.value());
     }
     LUCENT_RETURN_IF_ERROR(run_body(ctx, feat.value()));
     if (hp == in.shape.h && wp == in.shape.w) return run_upsampling(ctx, feat.value(), out);
@@ -247,33 +248,48 @@ Status Ssr::run_body(const ops::Context& ctx, TensorView feat) const {
         for (int64_t i = 0; i < c.nb; ++i) {
             const int b = (a + 1) % 3, q = (a + 2) % 3;
             const Rdb* rdb = &rdbs_[static_cast<size_t>(i * 3)];
-            LUCENT_RETURN_IF_ERROR(
-                run_rdb(ctx, rdb[0], dense[a], tmp, channel_slice(dense[b], 0, c.nf)));
-            LUCENT_RETURN_IF_ERROR(
-                run_rdb(ctx, rdb[1], dense[b], tmp, channel_slice(dense[q], 0, c.nf)));
-            LUCENT_RETURN_IF_ERROR(run_rdb(ctx, rdb[2], dense[q], tmp, tmp));
+            const std::string name = tracing(ctx) ? "body." + std::to_string(i) : std::string();
+            LUCENT_RETURN_IF_ERROR(run_rdb(ctx, rdb[0], dense[a], tmp,
+                                           channel_slice(dense[b], 0, c.nf), name + ".rdb1"));
+            LUCENT_RETURN_IF_ERROR(run_rdb(ctx, rdb[1], dense[b], tmp,
+                                           channel_slice(dense[q], 0, c.nf), name + ".rdb2"));
+            LUCENT_RETURN_IF_ERROR(run_rdb(ctx, rdb[2], dense[q], tmp, tmp, name + ".rdb3"));
             LUCENT_RETURN_IF_ERROR(ops::add_scaled(ctx, tmp, kResidualScale,
                                                    channel_slice(dense[a], 0, c.nf), 1.0f,
                                                    channel_slice(dense[b], 0, c.nf)));
+            trace(ctx, name, "rrdb (0.2 * rdb3 + x)", channel_slice(dense[b], 0, c.nf));
             a = b;
         }
         body_out = channel_slice(dense[a], 0, c.nf);
+        trace(ctx, "body", "rrdb sequence", body_out);
     }
     LUCENT_RETURN_IF_ERROR(conv_body_.run(ctx, body_out, tmp));
+    trace(ctx, "conv_body", "conv3x3", tmp);
     return ops::add(ctx, feat, tmp, feat);
 }
 
 // dst = RDB(dense[:, :nf]); conv k reads channels [0, nf + (k-1)*gc) of `dense` and writes the
 // next gc channels, which is the concatenation of docs/GRAPHS.md without a copy.
 Status Ssr::run_rdb(const ops::Context& ctx, const Rdb& rdb, TensorView dense, TensorView tmp,
-                    TensorView dst) const {
+                    TensorView dst, const std::string& name) const {
     const int64_t nf = cfg_.nf, gc = cfg_.gc;
-    for (int64_t k = 0; k < 4; ++k)
+    for (int64_t k = 0; k < 4; ++k) {
         LUCENT_RETURN_IF_ERROR(rdb.conv[k].run(ctx, channel_slice(dense, 0, nf + k * gc),
                                                channel_slice(dense, nf + k * gc, gc)));
+        if (tracing(ctx))
+            trace(ctx, name + ".conv" + std::to_string(k + 1), "conv3x3+lrelu",
+                  channel_slice(dense, nf + k * gc, gc));
+    }
     LUCENT_RETURN_IF_ERROR(rdb.conv[4].run(ctx, channel_slice(dense, 0, nf + 4 * gc), tmp));
-    if (cfg_.channel_attention) LUCENT_RETURN_IF_ERROR(rdb.ca.run(ctx, tmp, tmp));
-    return ops::add_scaled(ctx, tmp, kResidualScale, channel_slice(dense, 0, nf), 1.0f, dst);
+    if (tracing(ctx)) trace(ctx, name + ".conv5", "conv3x3", tmp);
+    if (cfg_.channel_attention) {
+        LUCENT_RETURN_IF_ERROR(rdb.ca.run(ctx, tmp, tmp));
+        if (tracing(ctx)) trace(ctx, name + ".ca", "channel_attention", tmp);
+    }
+    LUCENT_RETURN_IF_ERROR(
+        ops::add_scaled(ctx, tmp, kResidualScale, channel_slice(dense, 0, nf), 1.0f, dst));
+    if (tracing(ctx)) trace(ctx, name, "rdb (0.2 * conv5 + x)", dst);
+    return Status();
 }
 
 Status Ssr::run_upsampling(const ops::Context& ctx, ConstTensorView feat, TensorView out) const {
@@ -289,6 +305,8 @@ Status Ssr::run_upsampling(const ops::Context& ctx, ConstTensorView feat, Tensor
         if (c.pixelshuffle) {
             // lrelu(pixel_shuffle(conv(x))) == pixel_shuffle(lrelu(conv(x))): fused epilogue.
             LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, x, a.value()));
+            if (tracing(ctx))
+                trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", a.value());
             cur = Tensor();
             Result<Tensor> s = Tensor::create(Shape{1, c.nf, h * r, w * r});
             if (!s.ok()) return s.status();
@@ -300,6 +318,8 @@ Status Ssr::run_upsampling(const ops::Context& ctx, ConstTensorView feat, Tensor
             Result<Tensor> v = Tensor::create(a.value().shape());
             if (!v.ok()) return v.status();
             LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, a.value(), v.value()));
+            if (tracing(ctx))
+                trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", v.value());
             cur = std::move(v).value();
         }
         x = cur;
@@ -307,8 +327,11 @@ Status Ssr::run_upsampling(const ops::Context& ctx, ConstTensorView feat, Tensor
     Result<Tensor> hr = Tensor::create(x.shape);
     if (!hr.ok()) return hr.status();
     LUCENT_RETURN_IF_ERROR(conv_hr_.run(ctx, x, hr.value()));
+    trace(ctx, "conv_hr", "conv3x3+lrelu", hr.value());
     cur = Tensor();
-    return conv_last_.run(ctx, hr.value(), out);
+    LUCENT_RETURN_IF_ERROR(conv_last_.run(ctx, hr.value(), out));
+    trace(ctx, "conv_last", "conv3x3", out);
+    return Status();
 }
 
 }  // namespace lucent::models

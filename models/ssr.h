@@ -52,7 +52,7 @@ class Ssr final : public Graph {
     Ssr() = default;
     Status run_body(const ops::Context& ctx, TensorView feat) const;
     Status run_rdb(const ops::Context& ctx, const Rdb& rdb, TensorView dense, TensorView tmp,
-                   TensorView dst) const;
+                   TensorView dst, const std::string& name) const;
     Status run_upsampling(const ops::Context& ctx, ConstTensorView feat, TensorView out) const;
 
     SsrConfig cfg_;

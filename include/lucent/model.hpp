@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,15 @@ struct Dims {
     int64_t count() const { return n * c * h * w; }
 };
 
+// Receives each layer's output during a traced run (the numerics audit; `lucent --dump`):
+// `name` is the checkpoint's module name (BasicSR names for SSR, e.g. "body.3.rdb2.conv4";
+// the graph's names for RED, e.g. "ppm.stages.2"), `op` the operation as Lucent ran it ("+lrelu"
+// at the end means the LeakyReLU that follows the module in PyTorch is already applied), and
+// the output as float NCHW of one image. "input" comes first (the float tensor the graph
+// reads) and "output" last. Called on the calling thread, between layers.
+using LayerObserver = std::function<void(const std::string& name, const std::string& op,
+                                         const float* data, const Dims& dims)>;
+
 class Model {
   public:
     // Loads a weight file (weights/FORMAT.md). kIo when it cannot be read, kBadWeights when it
@@ -75,6 +85,7 @@ class Model {
     Isa isa() const;                  // kernel tier in use
     int32_t num_threads() const;      // threads each run uses (Options::num_threads resolved)
     const std::string& name() const;  // the file path, or "embedded default ... model"
+    const Options& options() const;   // as given at load
 
     // Output dims for input dims; kInvalidArgument names what is wrong with them.
     Status output_dims(const Dims& in, Dims* out) const;
@@ -87,6 +98,9 @@ class Model {
     // when working_bytes(in) exceeds the memory limit, before anything is allocated;
     // kInvalidArgument naming the position when the input holds NaN or infinity.
     Status run(const float* in, const Dims& in_dims, float* out) const;
+    // The same, reporting every layer to `observe` (slower: the observer's work is added).
+    Status run(const float* in, const Dims& in_dims, float* out,
+               const LayerObserver& observe) const;
 
     // --- Interleaved images (lucent/image.hpp) ---
     // Channel rules: an image with the model's channel count is all colour; one channel more is
@@ -108,11 +122,17 @@ class Model {
     // stride or buffer too small, output size); kOutOfMemory when image_working_bytes()
     // exceeds the memory limit, before anything is allocated.
     Status run_image(const ConstImageView& in, const ImageView& out) const;
+    Status run_image(const ConstImageView& in, const ImageView& out,
+                     const LayerObserver& observe) const;
 
     struct Impl;  // opaque
 
   private:
     explicit Model(std::unique_ptr<Impl> impl);
+    Status run_traced(const float* in, const Dims& in_dims, float* out,
+                      const LayerObserver* observe) const;
+    Status run_image_traced(const ConstImageView& in, const ImageView& out,
+                            const LayerObserver* observe) const;
     std::unique_ptr<Impl> impl_;
 };
 
