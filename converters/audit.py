@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Layer-by-layer numerics audit of Lucent against PyTorch on one image.
 
-    python3 converters/audit.py --checkpoint CKPT [--model MODEL.lcw] [--reference]
+    python3 converters/audit.py --checkpoint CKPT|MODEL.lcw [--model MODEL.lcw] [--reference]
             [--precision fp32] [--lucent PATH] [--threads N] [--json] [--html REPORT.html] IMAGE
 
 Runs the checkpoint in PyTorch (converters/reference_models.py, loaded through convert.py's
 key mapping) with forward hooks on every module, runs `lucent upscale|enhance --dump` on the
-same image (on the .lcw given by --model, else on a conversion of the checkpoint made here),
+same image (on the .lcw given by --model, else on a conversion of the checkpoint made here;
+a .lcw given as --checkpoint is loaded into PyTorch itself and run by Lucent as it is),
 feeds PyTorch exactly the float input Lucent's graph read (the dump's input.npy), and compares
 every layer Lucent reports, in graph order. Where Lucent fused a LeakyReLU into a conv (its
 operation ends in "+lrelu"), the PyTorch module's output gets the same LeakyReLU first.
@@ -40,6 +41,7 @@ sys.path.insert(0, HERE)
 
 import checkpoint_reader  # noqa: E402
 import convert  # noqa: E402
+import lcw  # noqa: E402
 from layout_check import ConvertError  # noqa: E402
 
 REFERENCE_TOL = 1e-4
@@ -78,6 +80,27 @@ def build_reference(torch, rm, graph, meta, tensors):
         raise AuditError(f"the checkpoint does not fit the reference module (missing {missing[:3]}, "
                          f"unexpected {unexpected[:3]})")
     return model.eval()
+
+
+LIST_KEYS = ("up_factors", "ppm_bins")
+
+
+def load_weights(path):
+    """(graph, meta, tensors) of a PyTorch checkpoint (through convert.py's key mapping) or of a
+    .lcw file itself (to audit the engine on weights that only exist converted, e.g. the
+    embedded defaults)."""
+    if path.endswith(".lcw"):
+        try:
+            graph, meta, tensors = lcw.read(path)
+        except (ValueError, KeyError, OSError) as e:
+            raise AuditError(f"{path}: not a readable .lcw file ({e})") from None
+        meta = {k: (v if k in LIST_KEYS or not isinstance(v, list) else v[0]) for k, v in meta.items()}
+        return graph, meta, tensors
+    try:
+        graph, _layout, meta, tensors = convert.prepare(path)
+    except (checkpoint_reader.CheckpointError, ConvertError) as e:
+        raise AuditError(f"{path}: {e}") from None
+    return graph, meta, tensors
 
 
 def run_reference(torch, model, x):
@@ -140,14 +163,13 @@ def to_u8(x):
 
 def audit(args):
     torch, rm = load_torch()
-    try:
-        graph, _layout, meta, tensors = convert.prepare(args.checkpoint)
-    except (checkpoint_reader.CheckpointError, ConvertError) as e:
-        raise AuditError(f"{args.checkpoint}: {e}") from None
+    graph, meta, tensors = load_weights(args.checkpoint)
     command = "upscale" if graph == "ssr" else "enhance"
     with tempfile.TemporaryDirectory(prefix="lucent-audit-") as tmp:
         model_path = args.model
-        if model_path is None:
+        if model_path is None and args.checkpoint.endswith(".lcw"):
+            model_path = args.checkpoint
+        elif model_path is None:
             model_path = os.path.join(tmp, "model.lcw")
             convert.convert(args.checkpoint, model_path)
         dump_dir = os.path.join(tmp, "dump")

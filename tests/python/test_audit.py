@@ -76,6 +76,9 @@ class Audit(unittest.TestCase):
                 if name == "red.pth":
                     self.assertIn("ppm.stages.3", names)
                     self.assertIn("att", names)
+        # A .lcw audited on its own weights (the embedded default RED model's file).
+        res = self.clean(os.path.join(ROOT, "models", "default", "red_lowlight.lcw"))
+        self.assertIn("ppm.fuse", [row["layer"] for row in res["layers"]])
         res = self.clean(os.path.join(self.tmp, "red.pth"), "--reference")
         self.assertEqual(res["tier"], "reference")
         self.assertEqual(res["tolerance_base"], 1e-4)

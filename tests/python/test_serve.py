@@ -21,8 +21,10 @@ from common import LUCENT, TempDir, run_lucent
 
 class Server:
     def __init__(self, *args):
+        env = dict(os.environ)
+        env.pop("OMP_WAIT_POLICY", None)
         self.proc = subprocess.Popen([LUCENT, "serve", "--port", "0", *args], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=env)
         line = self.proc.stderr.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         if not m:
@@ -119,6 +121,13 @@ class Serve(unittest.TestCase):
                                           {"Content-Type": f"multipart/form-data; boundary={boundary}"})
         self.assertEqual(status, 200, out[:200])
         self.assertEqual(out, self.cli_output("enhance", self.small_png, "png"))
+
+    def test_openmp_threads_wait_passively(self):
+        # lucent sets OMP_WAIT_POLICY=PASSIVE for itself when the user has not chosen (idle OpenMP
+        # threads otherwise spin and steal the cores a shared server needs).
+        with open(f"/proc/{self.srv.proc.pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+        self.assertIn(b"OMP_WAIT_POLICY=PASSIVE", env)
 
     def test_health_ready_metrics(self):
         self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
