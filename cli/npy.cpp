@@ -129,13 +129,12 @@ Result<uint64_t> file_size(std::FILE* f, const std::string& path) {
 }  // namespace
 
 Result<NpyArray> parse_npy(const uint8_t* bytes, size_t size, const std::string& what) {
-    Result<NpyHeader> h = parse_header(bytes, size, size, what);
-    if (!h.ok()) return h.status();
+    LUCENT_ASSIGN_OR_RETURN(NpyHeader h, parse_header(bytes, size, size, what));
     NpyArray arr;
-    arr.shape = std::move(h.value().shape);
-    arr.data.resize(static_cast<size_t>(h.value().count));
+    arr.shape = std::move(h.shape);
+    arr.data.resize(static_cast<size_t>(h.count));
     if (!arr.data.empty())
-        std::memcpy(arr.data.data(), bytes + h.value().data_offset, arr.data.size() * 4u);
+        std::memcpy(arr.data.data(), bytes + h.data_offset, arr.data.size() * 4u);
     return arr;
 }
 
@@ -148,9 +147,9 @@ Result<std::vector<int64_t>> read_npy_shape(const std::string& path) {
         static_cast<size_t>(std::min<uint64_t>(size.value(), 12 + kMaxHeader)));
     if (!head.empty() && std::fread(head.data(), 1, head.size(), f.get()) != head.size())
         return make_status(StatusCode::kIo, "cannot read '%s'", path.c_str());
-    Result<NpyHeader> h = parse_header(head.data(), head.size(), size.value(), "'" + path + "'");
-    if (!h.ok()) return h.status();
-    return std::move(h.value().shape);
+    LUCENT_ASSIGN_OR_RETURN(NpyHeader h,
+                            parse_header(head.data(), head.size(), size.value(), "'" + path + "'"));
+    return std::move(h.shape);
 }
 
 Result<NpyArray> read_npy(const std::string& path) {

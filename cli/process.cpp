@@ -55,16 +55,16 @@ Result<OutGeometry> output_geometry(const Model& m, const ImageInfo& info) {
 // input, the output image and, for formats without alpha, its copy without alpha.
 Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og, ImageFormat fmt,
                     size_t file_bytes) {
-    Result<uint64_t> work = tensor_path(info) ? m.working_bytes(Dims{1, info.c, info.h, info.w})
-                                              : m.image_working_bytes(info.w, info.h, info.c);
-    if (!work.ok()) return work.status();
+    LUCENT_ASSIGN_OR_RETURN(uint64_t work, tensor_path(info)
+                                               ? m.working_bytes(Dims{1, info.c, info.h, info.w})
+                                               : m.image_working_bytes(info.w, info.h, info.c));
     const double out_px = double(og.w) * double(og.h) * double(og.c);
     double images =
         double(file_bytes) +
         double(info.w) * double(info.h) * double(info.c) * double(pixel_type_size(info.type)) +
         out_px * double(pixel_type_size(format_pixel_type(fmt, info.type))) * 2.0;
     if (tensor_path(info)) images += (double(info.w) * double(info.h) * info.c + out_px) * 4.0;
-    const double total = double(work.value()) + images;
+    const double total = double(work) + images;
     const uint64_t limit = m.memory_limit();
     if (limit != 0 && total > double(limit))
         return make_status(StatusCode::kOutOfMemory,
@@ -72,7 +72,7 @@ Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og
                            "image buffers), more than the %s available; use a smaller image",
                            static_cast<long long>(info.w), static_cast<long long>(info.h),
                            static_cast<long long>(og.w), static_cast<long long>(og.h),
-                           bytes_text(total).c_str(), bytes_text(double(work.value())).c_str(),
+                           bytes_text(total).c_str(), bytes_text(double(work)).c_str(),
                            bytes_text(images).c_str(), bytes_text(double(limit)).c_str());
     return Status();
 }

@@ -58,11 +58,10 @@ Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
 Result<Tensor> Tensor::create(const Shape& shape) {
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(checked_numel(shape, "tensor", &count));
-    Result<AlignedBuffer> buf = AlignedBuffer::create(count);
-    if (!buf.ok()) return buf.status();
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
     Tensor t;
     t.shape_ = shape;
-    t.buf_ = std::move(buf).value();
+    t.buf_ = std::move(buf);
     return t;
 }
 

@@ -14,13 +14,10 @@ void expect_conv(std::vector<weights::WeightFile::Expected>* e, const std::strin
 
 Status load_conv(const weights::WeightFile& wf, const std::string& name, const ops::Conv2dParams& p,
                  const ops::KernelTable& k, ops::Conv2d* out) {
-    Result<std::vector<float>> w = wf.tensor_f32(name + ".weight");
-    if (!w.ok()) return w.status();
-    Result<std::vector<float>> b = wf.tensor_f32(name + ".bias");
-    if (!b.ok()) return b.status();
-    Result<ops::Conv2d> conv = ops::Conv2d::create(p, w.value().data(), b.value().data(), k);
-    if (!conv.ok()) return conv.status();
-    *out = std::move(conv).value();
+    LUCENT_ASSIGN_OR_RETURN(std::vector<float> w, wf.tensor_f32(name + ".weight"));
+    LUCENT_ASSIGN_OR_RETURN(std::vector<float> b, wf.tensor_f32(name + ".bias"));
+    LUCENT_ASSIGN_OR_RETURN(ops::Conv2d conv, ops::Conv2d::create(p, w.data(), b.data(), k));
+    *out = std::move(conv);
     return Status();
 }
 
@@ -33,11 +30,11 @@ Status load_channel_attention(const weights::WeightFile& wf, const std::string& 
     Result<std::vector<float>> b2 = wf.tensor_f32(prefix + ".fc2.bias");
     for (const auto* r : {&w1, &b1, &w2, &b2})
         if (!r->ok()) return r->status();
-    Result<ops::ChannelAttention> ca =
+    LUCENT_ASSIGN_OR_RETURN(
+        ops::ChannelAttention ca,
         ops::ChannelAttention::create(channels, hidden, w1.value().data(), b1.value().data(),
-                                      w2.value().data(), b2.value().data(), pooling);
-    if (!ca.ok()) return ca.status();
-    *out = std::move(ca).value();
+                                      w2.value().data(), b2.value().data(), pooling));
+    *out = std::move(ca);
     return Status();
 }
 
@@ -59,9 +56,8 @@ Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const o
         if (!m.ok()) return m.status();
         return std::unique_ptr<Graph>(std::move(m).value());
     }
-    Result<std::unique_ptr<Red>> m = Red::create(wf, k, opts);
-    if (!m.ok()) return m.status();
-    return std::unique_ptr<Graph>(std::move(m).value());
+    LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<Red> m, Red::create(wf, k, opts));
+    return std::unique_ptr<Graph>(std::move(m));
 }
 
 }  // namespace lucent::models

@@ -106,10 +106,10 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     Result<std::vector<float>> bs = wf.tensor_f32("att.sa.bias");
     if (!ws.ok()) return ws.status();
     if (!bs.ok()) return bs.status();
-    Result<ops::SpatialAttention> sa =
-        ops::SpatialAttention::create(c.sa_kernel, ws.value().data(), bs.value().data(), k);
-    if (!sa.ok()) return sa.status();
-    m->spatial_att_ = std::move(sa).value();
+    LUCENT_ASSIGN_OR_RETURN(
+        ops::SpatialAttention sa,
+        ops::SpatialAttention::create(c.sa_kernel, ws.value().data(), bs.value().data(), k));
+    m->spatial_att_ = std::move(sa);
     ops::ConvTranspose2dParams up;
     up.in_ch = c.c2;
     up.out_ch = c.c1;
@@ -122,10 +122,10 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     Result<std::vector<float>> ub = wf.tensor_f32("up.bias");
     if (!uw.ok()) return uw.status();
     if (!ub.ok()) return ub.status();
-    Result<ops::ConvTranspose2d> upc =
-        ops::ConvTranspose2d::create(up, uw.value().data(), ub.value().data(), k);
-    if (!upc.ok()) return upc.status();
-    m->up_ = std::move(upc).value();
+    LUCENT_ASSIGN_OR_RETURN(
+        ops::ConvTranspose2d upc,
+        ops::ConvTranspose2d::create(up, uw.value().data(), ub.value().data(), k));
+    m->up_ = std::move(upc);
     LUCENT_RETURN_IF_ERROR(load("dec1", conv(c.c1, c.c0, 3, 1, true, algo), &m->dec1_));
     LUCENT_RETURN_IF_ERROR(load("out", conv(c.c0, c.out_ch, 3, 1, false, algo), &m->out_));
     return m;
@@ -182,9 +182,8 @@ Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
         Tensor xp;
         ConstTensorView x = in;
         if (padded) {
-            Result<Tensor> r = make(Shape{1, c.in_ch, h, w});
-            if (!r.ok()) return r.status();
-            xp = std::move(r).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor r, make(Shape{1, c.in_ch, h, w}));
+            xp = std::move(r);
             const ops::Padding pad{0, h - in.shape.h, 0, w - in.shape.w};
             LUCENT_RETURN_IF_ERROR(ops::reflect_pad(ctx, in, pad, xp));
             x = xp;
@@ -195,18 +194,16 @@ Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
     Result<Tensor> p = make(Shape{1, c.c2, h / 2, w / 2});
     if (!p.ok()) return p.status();
     {
-        Result<Tensor> cat = make(Shape{1, c.c2 + k * (c.c2 / 4), h / 2, w / 2});
-        if (!cat.ok()) return cat.status();
+        LUCENT_ASSIGN_OR_RETURN(Tensor cat, make(Shape{1, c.c2 + k * (c.c2 / 4), h / 2, w / 2}));
         {
-            Result<Tensor> e1 = make(Shape{1, c.c1, h / 2, w / 2});
-            if (!e1.ok()) return e1.status();
-            LUCENT_RETURN_IF_ERROR(down_.run(ctx, e0.value(), e1.value()));
-            trace(ctx, "down", "conv3x3s2+lrelu", e1.value());
-            TensorView e2 = k > 0 ? channel_slice(cat.value(), 0, c.c2) : p.value().view();
-            LUCENT_RETURN_IF_ERROR(enc2_.run(ctx, e1.value(), e2));
+            LUCENT_ASSIGN_OR_RETURN(Tensor e1, make(Shape{1, c.c1, h / 2, w / 2}));
+            LUCENT_RETURN_IF_ERROR(down_.run(ctx, e0.value(), e1));
+            trace(ctx, "down", "conv3x3s2+lrelu", e1);
+            TensorView e2 = k > 0 ? channel_slice(cat, 0, c.c2) : p.value().view();
+            LUCENT_RETURN_IF_ERROR(enc2_.run(ctx, e1, e2));
             trace(ctx, "enc2", "conv3x3+lrelu", e2);
         }
-        if (k > 0) LUCENT_RETURN_IF_ERROR(run_pyramid(ctx, cat.value(), p.value()));
+        if (k > 0) LUCENT_RETURN_IF_ERROR(run_pyramid(ctx, cat, p.value()));
     }
     LUCENT_RETURN_IF_ERROR(channel_att_.run(ctx, p.value(), p.value()));
     LUCENT_RETURN_IF_ERROR(spatial_att_.run(ctx, p.value(), p.value()));
@@ -216,25 +213,22 @@ Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
     LUCENT_RETURN_IF_ERROR(up_.run(ctx, p.value(), d1.value()));
     trace(ctx, "up", "deconv4x4s2+lrelu", d1.value());
     p = Tensor();
-    Result<Tensor> d0 = make(Shape{1, c.c0, h, w});
-    if (!d0.ok()) return d0.status();
-    LUCENT_RETURN_IF_ERROR(dec1_.run(ctx, d1.value(), d0.value()));
-    trace(ctx, "dec1", "conv3x3+lrelu", d0.value());
+    LUCENT_ASSIGN_OR_RETURN(Tensor d0, make(Shape{1, c.c0, h, w}));
+    LUCENT_RETURN_IF_ERROR(dec1_.run(ctx, d1.value(), d0));
+    trace(ctx, "dec1", "conv3x3+lrelu", d0);
     d1 = Tensor();
-    LUCENT_RETURN_IF_ERROR(ops::add(ctx, d0.value(), e0.value(), d0.value()));
+    LUCENT_RETURN_IF_ERROR(ops::add(ctx, d0, e0.value(), d0));
     e0 = Tensor();
     if (!padded) {
-        LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0.value(), out));
+        LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0, out));
         trace(ctx, "out", "conv3x3", out);
         return ops::activation(ctx, out, out, ops::Activation::kSigmoid);
     }
-    Result<Tensor> full = make(Shape{1, c.out_ch, h, w});
-    if (!full.ok()) return full.status();
-    LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0.value(), full.value()));
-    trace(ctx, "out", "conv3x3", full.value());
-    LUCENT_RETURN_IF_ERROR(
-        ops::activation(ctx, full.value(), full.value(), ops::Activation::kSigmoid));
-    return ops::crop(ctx, full.value(), 0, 0, out);
+    LUCENT_ASSIGN_OR_RETURN(Tensor full, make(Shape{1, c.out_ch, h, w}));
+    LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0, full));
+    trace(ctx, "out", "conv3x3", full);
+    LUCENT_RETURN_IF_ERROR(ops::activation(ctx, full, full, ops::Activation::kSigmoid));
+    return ops::crop(ctx, full, 0, 0, out);
 }
 
 Status Red::run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) const {

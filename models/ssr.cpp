@@ -198,33 +198,31 @@ Status Ssr::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
     const SsrConfig& c = cfg_;
     const int64_t u = c.unshuffle;
     const int64_t hp = (in.shape.h + u - 1) / u * u, wp = (in.shape.w + u - 1) / u * u;
-    Result<Tensor> feat = Tensor::create(Shape{1, c.nf, hp / u, wp / u});
-    if (!feat.ok()) return feat.status();
+    LUCENT_ASSIGN_OR_RETURN(Tensor feat, Tensor::create(Shape{1, c.nf, hp / u, wp / u}));
     {
         ConstTensorView x = in;
         Tensor padded, unshuffled;
         if (u > 1) {
             // Reflection-pad right/bottom to a multiple of the factor, then unshuffle.
-            Result<Tensor> p = Tensor::create(Shape{1, c.in_ch, hp, wp});
-            if (!p.ok()) return p.status();
-            padded = std::move(p).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor p, Tensor::create(Shape{1, c.in_ch, hp, wp}));
+            padded = std::move(p);
             const ops::Padding pad{0, hp - in.shape.h, 0, wp - in.shape.w};
             LUCENT_RETURN_IF_ERROR(ops::reflect_pad(ctx, in, pad, padded));
-            Result<Tensor> s = Tensor::create(Shape{1, c.in_ch * u * u, hp / u, wp / u});
-            if (!s.ok()) return s.status();
-            unshuffled = std::move(s).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor s,
+                                    Tensor::create(Shape{1, c.in_ch * u * u, hp / u, wp / u}));
+            unshuffled = std::move(s);
             LUCENT_RETURN_IF_ERROR(ops::pixel_unshuffle(ctx, padded, u, unshuffled));
             x = unshuffled;
         }
-        LUCENT_RETURN_IF_ERROR(conv_first_.run(ctx, x, feat.value()));
-        trace(ctx, "conv_first", "conv3x3", feat.value());
+        LUCENT_RETURN_IF_ERROR(conv_first_.run(ctx, x, feat));
+        trace(ctx, "conv_first", "conv3x3", feat);
     }
-    LUCENT_RETURN_IF_ERROR(run_body(ctx, feat.value()));
-    if (hp == in.shape.h && wp == in.shape.w) return run_upsampling(ctx, feat.value(), out);
-    Result<Tensor> full = Tensor::create(Shape{1, c.out_ch, hp * c.scale, wp * c.scale});
-    if (!full.ok()) return full.status();
-    LUCENT_RETURN_IF_ERROR(run_upsampling(ctx, feat.value(), full.value()));
-    return ops::crop(ctx, full.value(), 0, 0, out);
+    LUCENT_RETURN_IF_ERROR(run_body(ctx, feat));
+    if (hp == in.shape.h && wp == in.shape.w) return run_upsampling(ctx, feat, out);
+    LUCENT_ASSIGN_OR_RETURN(Tensor full,
+                            Tensor::create(Shape{1, c.out_ch, hp * c.scale, wp * c.scale}));
+    LUCENT_RETURN_IF_ERROR(run_upsampling(ctx, feat, full));
+    return ops::crop(ctx, full, 0, 0, out);
 }
 
 // feat = feat + conv_body(body(feat)). RRDB i reads dense buffer a; its RDBs write into the
@@ -232,16 +230,15 @@ Status Ssr::run_image(const ops::Context& ctx, ConstTensorView in, TensorView ou
 Status Ssr::run_body(const ops::Context& ctx, TensorView feat) const {
     const SsrConfig& c = cfg_;
     const Shape fs = feat.shape;
-    Result<Tensor> tmp_r = Tensor::create(fs);
-    if (!tmp_r.ok()) return tmp_r.status();
-    const Tensor tmp = std::move(tmp_r).value();
+    LUCENT_ASSIGN_OR_RETURN(Tensor tmp_r, Tensor::create(fs));
+    const Tensor tmp = std::move(tmp_r);
     ConstTensorView body_out = feat;
     Tensor dense[3];
     if (c.nb > 0) {
         for (Tensor& d : dense) {
-            Result<Tensor> r = Tensor::create(Shape{1, c.nf + 4 * c.gc, fs.h, fs.w});
-            if (!r.ok()) return r.status();
-            d = std::move(r).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor r,
+                                    Tensor::create(Shape{1, c.nf + 4 * c.gc, fs.h, fs.w}));
+            d = std::move(r);
         }
         std::memcpy(dense[0].data(), feat.data, static_cast<size_t>(fs.numel()) * sizeof(float));
         int a = 0;
@@ -298,38 +295,33 @@ Status Ssr::run_upsampling(const ops::Context& ctx, ConstTensorView feat, Tensor
     ConstTensorView x = feat;
     for (size_t q = 0; q < c.up_factors.size(); ++q) {
         const int64_t r = c.up_factors[q], h = x.shape.h, w = x.shape.w;
-        Result<Tensor> a =
+        LUCENT_ASSIGN_OR_RETURN(
+            Tensor a,
             Tensor::create(Shape{1, c.pixelshuffle ? c.nf * r * r : c.nf,
-                                 c.pixelshuffle ? h : h * r, c.pixelshuffle ? w : w * r});
-        if (!a.ok()) return a.status();
+                                 c.pixelshuffle ? h : h * r, c.pixelshuffle ? w : w * r}));
         if (c.pixelshuffle) {
             // lrelu(pixel_shuffle(conv(x))) == pixel_shuffle(lrelu(conv(x))): fused epilogue.
-            LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, x, a.value()));
-            if (tracing(ctx))
-                trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", a.value());
+            LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, x, a));
+            if (tracing(ctx)) trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", a);
             cur = Tensor();
-            Result<Tensor> s = Tensor::create(Shape{1, c.nf, h * r, w * r});
-            if (!s.ok()) return s.status();
-            LUCENT_RETURN_IF_ERROR(ops::pixel_shuffle(ctx, a.value(), r, s.value()));
-            cur = std::move(s).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor s, Tensor::create(Shape{1, c.nf, h * r, w * r}));
+            LUCENT_RETURN_IF_ERROR(ops::pixel_shuffle(ctx, a, r, s));
+            cur = std::move(s);
         } else {
-            LUCENT_RETURN_IF_ERROR(ops::upsample_nearest(ctx, x, r, a.value()));
+            LUCENT_RETURN_IF_ERROR(ops::upsample_nearest(ctx, x, r, a));
             cur = Tensor();
-            Result<Tensor> v = Tensor::create(a.value().shape());
-            if (!v.ok()) return v.status();
-            LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, a.value(), v.value()));
-            if (tracing(ctx))
-                trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", v.value());
-            cur = std::move(v).value();
+            LUCENT_ASSIGN_OR_RETURN(Tensor v, Tensor::create(a.shape()));
+            LUCENT_RETURN_IF_ERROR(conv_up_[q].run(ctx, a, v));
+            if (tracing(ctx)) trace(ctx, "conv_up" + std::to_string(q + 1), "conv3x3+lrelu", v);
+            cur = std::move(v);
         }
         x = cur;
     }
-    Result<Tensor> hr = Tensor::create(x.shape);
-    if (!hr.ok()) return hr.status();
-    LUCENT_RETURN_IF_ERROR(conv_hr_.run(ctx, x, hr.value()));
-    trace(ctx, "conv_hr", "conv3x3+lrelu", hr.value());
+    LUCENT_ASSIGN_OR_RETURN(Tensor hr, Tensor::create(x.shape));
+    LUCENT_RETURN_IF_ERROR(conv_hr_.run(ctx, x, hr));
+    trace(ctx, "conv_hr", "conv3x3+lrelu", hr);
     cur = Tensor();
-    LUCENT_RETURN_IF_ERROR(conv_last_.run(ctx, hr.value(), out));
+    LUCENT_RETURN_IF_ERROR(conv_last_.run(ctx, hr, out));
     trace(ctx, "conv_last", "conv3x3", out);
     return Status();
 }

@@ -84,10 +84,10 @@ Result<SpatialAttention> SpatialAttention::create(int64_t kernel, const float* w
             "spatial_attention: kernel %lld must be odd so padding k/2 keeps the size",
             static_cast<long long>(kernel));
     }
-    Result<Conv2d> conv = Conv2d::create(Conv2dParams::square(2, 1, kernel), weight, bias, k);
-    if (!conv.ok()) return conv.status();
+    LUCENT_ASSIGN_OR_RETURN(Conv2d conv,
+                            Conv2d::create(Conv2dParams::square(2, 1, kernel), weight, bias, k));
     SpatialAttention s;
-    s.conv_ = std::move(conv).value();
+    s.conv_ = std::move(conv);
     return s;
 }
 
@@ -96,24 +96,22 @@ Status SpatialAttention::run(const Context& ctx, ConstTensorView in, TensorView 
     LUCENT_RETURN_IF_ERROR(check_tensor("spatial_attention", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("spatial_attention", "output", out.shape, in.shape));
     const Shape& s = in.shape;
-    Result<Tensor> stats = Tensor::create(Shape{s.n, 2, s.h, s.w});
-    if (!stats.ok()) return stats.status();
-    Result<Tensor> logits = Tensor::create(Shape{s.n, 1, s.h, s.w});
-    if (!logits.ok()) return logits.status();
+    LUCENT_ASSIGN_OR_RETURN(Tensor stats, Tensor::create(Shape{s.n, 2, s.h, s.w}));
+    LUCENT_ASSIGN_OR_RETURN(Tensor logits, Tensor::create(Shape{s.n, 1, s.h, s.w}));
     const KernelTable& k = *ctx.k;
     const int64_t plane = s.plane();
     constexpr int64_t kChunk = 4096;
     const int64_t chunks = (plane + kChunk - 1) / kChunk;
-    float* st = stats.value().data();
+    float* st = stats.data();
     parallel_for(s.n * chunks, ctx.num_threads, [&](int64_t item) {
         const int64_t b = item / chunks, p0 = (item % chunks) * kChunk;
         const int64_t len = plane - p0 < kChunk ? plane - p0 : kChunk;
         k.channel_mean_max(in.data + b * s.c * plane + p0, s.c, plane, len, st + b * 2 * plane + p0,
                            st + (b * 2 + 1) * plane + p0);
     });
-    LUCENT_RETURN_IF_ERROR(conv_.run(ctx, stats.value(), logits.value()));
-    LUCENT_RETURN_IF_ERROR(activation(ctx, logits.value(), logits.value(), Activation::kSigmoid));
-    return mul_pixels(ctx, in, logits.value(), out);
+    LUCENT_RETURN_IF_ERROR(conv_.run(ctx, stats, logits));
+    LUCENT_RETURN_IF_ERROR(activation(ctx, logits, logits, Activation::kSigmoid));
+    return mul_pixels(ctx, in, logits, out);
 }
 
 }  // namespace lucent::ops

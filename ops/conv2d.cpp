@@ -323,9 +323,8 @@ Status Conv2d::run_direct(const Context& ctx, ConstTensorView in, TensorView out
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{threads, band_q * sh, is.c, ch_stride}, "conv2d band buffers", &count));
-    Result<AlignedBuffer> buf = AlignedBuffer::create(count);
-    if (!buf.ok()) return buf.status();
-    const AlignedBuffer scratch = std::move(buf).value();
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
+    const AlignedBuffer scratch = std::move(buf);
     const int64_t per_thread = band_q * row_stride;
 
     std::vector<int64_t> taps(static_cast<size_t>(p_.kernel_h * p_.kernel_w));
@@ -395,9 +394,8 @@ Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView o
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{threads, 1, 1, per_thread}, "conv2d winograd buffers", &count));
-    Result<AlignedBuffer> buf = AlignedBuffer::create(count);
-    if (!buf.ok()) return buf.status();
-    const AlignedBuffer scratch = std::move(buf).value();
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
+    const AlignedBuffer scratch = std::move(buf);
     int32_t act = kActNone;
     float slope = 0.0f;
     LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &act, &slope));

@@ -166,9 +166,8 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     int64_t count = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{is.n, rows, is.c, cols}, "conv_transpose2d padded input", &count));
-    Result<AlignedBuffer> pad_buf = AlignedBuffer::create(count);
-    if (!pad_buf.ok()) return pad_buf.status();
-    float* padded = pad_buf.value().data();
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer pad_buf, AlignedBuffer::create(count));
+    float* padded = pad_buf.data();
     parallel_for(is.n * is.h, ctx.num_threads, [&](int64_t item) {
         const int64_t n = item / is.h, iy = item % is.h;
         for (int64_t ic = 0; ic < is.c; ++ic) {
@@ -180,9 +179,8 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     int64_t phase_count = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{os.n, os.c, qh, qw}, "conv_transpose2d phase buffer", &phase_count));
-    Result<AlignedBuffer> phase_buf = AlignedBuffer::create(phase_count);
-    if (!phase_buf.ok()) return phase_buf.status();
-    float* tmp = phase_buf.value().data();
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer phase_buf, AlignedBuffer::create(phase_count));
+    float* tmp = phase_buf.data();
 
     ConvRowsJob j;
     j.in_ns = rows * row_stride;

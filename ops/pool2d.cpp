@@ -52,9 +52,8 @@ Status pool2d(const Context& ctx, const Pool2dParams& p, ConstTensorView in, Ten
     const float* base = in.data;
     Tensor padded;
     if (p.pad_h > 0 || p.pad_w > 0) {
-        Result<Tensor> t = Tensor::create(Shape{is.n, is.c, ph, pw});
-        if (!t.ok()) return t.status();
-        padded = std::move(t).value();
+        LUCENT_ASSIGN_OR_RETURN(Tensor t, Tensor::create(Shape{is.n, is.c, ph, pw}));
+        padded = std::move(t);
         const float fill = is_max ? -std::numeric_limits<float>::infinity() : 0.0f;
         float* dst = padded.data();
         parallel_for(is.n * is.c, ctx.num_threads, [&](int64_t nc) {
