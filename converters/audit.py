@@ -74,7 +74,7 @@ def build_reference(torch, rm, graph, meta, tensors):
     else:
         model = rm.RED(in_ch=meta["in_ch"], out_ch=meta["out_ch"], c0=meta["c0"], c1=meta["c1"], c2=meta["c2"],
                        bins=tuple(meta["ppm_bins"]), reduction=meta["reduction"], sa_kernel=meta["sa_kernel"])
-    state = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in tensors.items()}
+    state = {k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise AuditError(f"the checkpoint does not fit the reference module (missing {missing[:3]}, "
