@@ -76,7 +76,7 @@ extern "C" {
 
 const char* lucent_version(void) { return lucent::version(); }
 
-const char* lucent_status_name(lucent_status status) {
+const char* lucent_status_name(int32_t status) {
     return lucent::status_code_name(static_cast<lucent::StatusCode>(status));
 }
 
@@ -115,7 +115,7 @@ lucent_status lucent_model_load_memory(const void* data, size_t size, const luce
     });
 }
 
-lucent_status lucent_model_load_default(lucent_model_kind kind, const lucent_options* options,
+lucent_status lucent_model_load_default(int32_t kind, const lucent_options* options,
                                         lucent_model** out) {
     return load_with("lucent_model_load_default", options, out, [&](const lucent::Options& o) {
         return lucent::Model::load_default(static_cast<lucent::ModelKind>(kind), o);

@@ -87,8 +87,8 @@ typedef struct lucent_model lucent_model;
 
 /* Version of the library linked in, "MAJOR.MINOR.PATCH". */
 const char* lucent_version(void);
-/* Name of a status, e.g. "invalid argument"; never NULL. */
-const char* lucent_status_name(lucent_status status);
+/* Name of a status (a lucent_status value), e.g. "invalid argument"; never NULL. */
+const char* lucent_status_name(int32_t status);
 /* The calling thread's last error message ("" if none). */
 const char* lucent_last_error(void);
 
@@ -99,7 +99,8 @@ lucent_status lucent_model_load_file(const char* path, const lucent_options* opt
                                      lucent_model** out);
 lucent_status lucent_model_load_memory(const void* data, size_t size, const lucent_options* options,
                                        lucent_model** out);
-lucent_status lucent_model_load_default(lucent_model_kind kind, const lucent_options* options,
+/* kind: a lucent_model_kind. */
+lucent_status lucent_model_load_default(int32_t kind, const lucent_options* options,
                                         lucent_model** out);
 /* NULL is allowed. */
 void lucent_model_free(lucent_model* model);
@@ -109,7 +110,8 @@ lucent_status lucent_model_get_info(const lucent_model* model, lucent_model_info
 lucent_status lucent_model_output_size(const lucent_model* model, int64_t width, int64_t height,
                                        int32_t channels, int64_t* out_width, int64_t* out_height,
                                        int32_t* out_channels);
-/* Bytes an image needs: stride * (height - 1) + width * channels * sample size; 0 if invalid. */
+/* Bytes an image needs: stride * (height - 1) + width * channels * sample size; 0 if invalid.
+ * type: a lucent_pixel_type. */
 size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels,
                                  lucent_pixel_type type, size_t stride_bytes);
 /* out's width, height and channels must be lucent_model_output_size()'s. */
