@@ -157,8 +157,8 @@ lucent_status lucent_model_output_size(const lucent_model* model, int64_t width,
     });
 }
 
-size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels,
-                                 lucent_pixel_type type, size_t stride_bytes) {
+size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels, int32_t type,
+                                 size_t stride_bytes) {
     return lucent::image_buffer_bytes(lucent::ImageSize{width, height, channels},
                                       static_cast<lucent::PixelType>(type), stride_bytes);
 }

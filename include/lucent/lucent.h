@@ -112,8 +112,8 @@ lucent_status lucent_model_output_size(const lucent_model* model, int64_t width,
                                        int32_t* out_channels);
 /* Bytes an image needs: stride * (height - 1) + width * channels * sample size; 0 if invalid.
  * type: a lucent_pixel_type. */
-size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels,
-                                 lucent_pixel_type type, size_t stride_bytes);
+size_t lucent_image_buffer_bytes(int64_t width, int64_t height, int32_t channels, int32_t type,
+                                 size_t stride_bytes);
 /* out's width, height and channels must be lucent_model_output_size()'s. */
 lucent_status lucent_model_run_image(const lucent_model* model, const lucent_image* in,
                                      const lucent_image* out);
