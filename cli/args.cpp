@@ -36,6 +36,7 @@ const char kUsage[] =
     "  --max-memory MIB   refuse inputs needing more memory (default: usable memory)\n"
     "  --dump DIR         also write every layer's output to DIR (.npy + manifest.json;\n"
     "                     converters/audit.py compares them with PyTorch)\n"
+    "  --profile          print each layer's time to stderr (bench/profile_layers.py)\n"
     "  --verbose          print the model, tier, threads and timing to stderr\n"
     "  --quiet            print errors only\n"
     "\n"
@@ -118,6 +119,8 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
         } else if (arg == "--dump") {
             if (!next || !*next) return "--dump needs a folder";
             a->dump = argv[++i];
+        } else if (arg == "--profile") {
+            a->profile = true;
         } else if (arg == "--reference") {
             a->reference = true;
         } else if (arg == "--verbose") {
@@ -141,8 +144,8 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
         a->inputs = {positional[0]};
         a->output = positional[1];
     }
-    if (!a->dump.empty() && a->output_is_folder)
-        return "--dump goes with one IN and one OUT, not with -o";
+    if ((!a->dump.empty() || a->profile) && a->output_is_folder)
+        return "--dump and --profile go with one IN and one OUT, not with -o";
     for (const std::string& in : a->inputs)
         if (in.empty()) return "an input name is empty";
     if (a->output.empty()) return "the output name is empty";

@@ -25,6 +25,7 @@ struct Args {
     bool reference = false, verbose = false, quiet = false, help = false;
     uint64_t max_memory = 0;  // bytes; 0 = the library's default
     std::string dump;         // --dump DIR: every layer's output (one input only)
+    bool profile = false;     // --profile: per-layer time on stderr
 };
 
 // Fills *a from argv[1..argc). Returns "" on success, else one line saying what is wrong.

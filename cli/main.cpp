@@ -70,7 +70,7 @@ int run(const lucent::cli::Args& a) {
             continue;
         }
         lucent::cli::FileResult r;
-        const Status st = lucent::cli::process_file(m, job.in, job.out, &r, a.dump);
+        const Status st = lucent::cli::process_file(m, job.in, job.out, &r, a.dump, a.profile);
         if (!st.ok()) {
             ++failed;
             fail(st);

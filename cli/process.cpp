@@ -1,7 +1,9 @@
 #include "process.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "dump.h"
@@ -132,7 +134,7 @@ Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, boo
 }
 
 Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
-                    FileResult* r, const std::string& dump_dir) {
+                    FileResult* r, const std::string& dump_dir, bool profile) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
     // Images are read into memory once: the header from the bytes, then (after the memory
     // check) the pixels. .npy files are read by name.
@@ -170,9 +172,22 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
     if (!dump_dir.empty()) {
         LUCENT_RETURN_IF_ERROR(dump.prepare());
         observe = dump.observer();
+    } else if (profile) {
+        // The time since the previous report: the layer, plus any unnamed steps before it
+        // (e.g. the trunk residual add is counted in conv_up1).
+        auto last = std::make_shared<Clock::time_point>(Clock::now());
+        observe = [last](const std::string& name, const std::string& op, const float*,
+                         const Dims& d) {
+            const auto now = Clock::now();
+            std::fprintf(stderr, "profile: %s %s %lldx%lldx%lldx%lld %.3f\n", name.c_str(),
+                         op.c_str(), static_cast<long long>(d.n), static_cast<long long>(d.c),
+                         static_cast<long long>(d.h), static_cast<long long>(d.w),
+                         std::chrono::duration<double, std::milli>(now - *last).count());
+            *last = Clock::now();
+        };
     }
-    LUCENT_ASSIGN_OR_RETURN(const Image out, apply_model(m, img, fmt, &r->alpha_dropped,
-                                                         dump_dir.empty() ? nullptr : &observe));
+    LUCENT_ASSIGN_OR_RETURN(
+        const Image out, apply_model(m, img, fmt, &r->alpha_dropped, observe ? &observe : nullptr));
     if (!dump_dir.empty()) LUCENT_RETURN_IF_ERROR(dump.finish(m, in_path));
     r->run_ms = ms_since(t);
     r->out_w = out.w;

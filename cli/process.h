@@ -31,8 +31,9 @@ struct FileResult {
     bool alpha_dropped = false;  // the output format has no alpha channel
 };
 
-// `dump_dir` non-empty: every layer's output goes there as well (dump.h).
+// `dump_dir` non-empty: every layer's output goes there as well (dump.h). `profile`: each
+// layer's time is printed to stderr as "profile: NAME OP NxCxHxW MS".
 Status process_file(const Model& model, const std::string& in, const std::string& out,
-                    FileResult* result, const std::string& dump_dir = "");
+                    FileResult* result, const std::string& dump_dir = "", bool profile = false);
 
 }  // namespace lucent::cli
