@@ -1,5 +1,6 @@
 // A fixed set of worker threads and a bounded queue of jobs waiting for them. submit() never
-// blocks: when `max_waiting` jobs already wait, it refuses at once, so an overloaded server
+// blocks: when `max_waiting` jobs already wait (beyond those an idle worker is about to take;
+// so max_waiting 0 means "no waiting"), it refuses at once, so an overloaded server
 // answers 503 instead of piling requests up. A job that its submitter gave up on (timeout)
 // before a worker took it is skipped.
 #pragma once
@@ -35,7 +36,9 @@ class WorkQueue {
         job->work = std::move(work);
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (stopping_ || waiting_.size() >= max_waiting_) return nullptr;
+            // Idle workers take queued jobs at once, so only jobs beyond them wait.
+            const size_t idle = threads_.size() - running_;
+            if (stopping_ || waiting_.size() >= max_waiting_ + idle) return nullptr;
             waiting_.push_back(job);
         }
         wake_.notify_one();
