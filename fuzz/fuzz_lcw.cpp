@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const lucent::Dims in{1, m.value().in_channels(), 2, 3};
     lucent::Dims out;
     if (!m.value().output_dims(in, &out).ok() || out.count() > (1 << 22)) return 0;
-    std::vector<float> x(static_cast<size_t>(in.count()), 0.5f), y(static_cast<size_t>(out.count()));
+    std::vector<float> x(static_cast<size_t>(in.count()), 0.5f),
+        y(static_cast<size_t>(out.count()));
     (void)m.value().run(x.data(), in, y.data());
     return 0;
 }
