@@ -104,7 +104,8 @@ def run_profile(model, command, image, threads):
     rows = []
     for line in r.stderr.splitlines():
         if line.startswith("profile: "):
-            name, op, dims, ms = line[len("profile: "):].rsplit(" ", 3)
+            parts = line[len("profile: "):].split(" ")  # NAME OP (may hold spaces) DIMS MS
+            name, op, dims, ms = parts[0], " ".join(parts[1:-2]), parts[-2], parts[-1]
             rows.append((name, op, [int(v) for v in dims.split("x")], float(ms)))
     return rows
 
