@@ -56,3 +56,6 @@ echo "== fuzz targets, 15 s each (ASan + UBSan; fuzz/run_fuzz.sh SECONDS for lon
 bash fuzz/run_fuzz.sh 15
 
 echo "== all checks passed"
+# The nine stages above (build, three test rounds, ISA symbols, install, format, sanitizers,
+# fuzzing); set -e ends the script at the first that fails.
+echo "stages: 9 passed, 0 failed"
