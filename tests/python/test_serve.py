@@ -59,7 +59,7 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(120)  # a started job finishes first (slow under ASan)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -229,6 +229,19 @@ class Limits(unittest.TestCase):
                                           {"Content-Type": "image/png"})
             self.assertEqual(status, 413)
             self.assertEqual(json.loads(body)["limit"], "max_body")
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
+    def test_timeout_is_504_naming_the_limit(self):
+        srv = Server("--workers", "1", "--threads", "1", "--timeout", "1", "--quiet")
+        try:
+            slow = png_bytes((np.random.default_rng(3).random((200, 200, 3)) * 255).astype(np.uint8))
+            t = time.monotonic()
+            status, _, body = srv.request("POST", "/v1/upscale", slow, {"Content-Type": "image/png"})
+            self.assertEqual(status, 504, body[:200])
+            self.assertEqual(json.loads(body)["limit"], "timeout")
+            self.assertLess(time.monotonic() - t, 5)
+            self.assertEqual(srv.request("GET", "/healthz")[0], 200)
         finally:
             self.assertEqual(srv.stop(), 0)
 
