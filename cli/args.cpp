@@ -43,8 +43,6 @@ const char kUsage[] =
     "Exit status: 0 all done (skipped files included), 1 some input failed (the others are\n"
     "still written), 2 bad command line.\n";
 
-namespace {
-
 bool parse_int(const char* s, long long lo, long long hi, long long* out) {
     if (s == nullptr || *s == '\0') return false;
     char* end = nullptr;
@@ -54,8 +52,6 @@ bool parse_int(const char* s, long long lo, long long hi, long long* out) {
     *out = v;
     return true;
 }
-
-}  // namespace
 
 std::string parse_args(int argc, const char* const* argv, Args* a) {
     *a = Args();

@@ -32,6 +32,9 @@ struct Args {
 // `--help` / `-h` anywhere sets a->help and succeeds.
 std::string parse_args(int argc, const char* const* argv, Args* a);
 
+// A whole decimal integer in [lo, hi] (used by every option parser of the tool).
+bool parse_int(const char* s, long long lo, long long hi, long long* out);
+
 // The usage text.
 extern const char kUsage[];
 

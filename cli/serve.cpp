@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "args.h"
 #include "image_io.h"
 #include "metrics.h"
 #include "process.h"
@@ -62,16 +63,6 @@ struct ServeArgs {
     Isa isa = Isa::kAvx512;
     bool quiet = false;
 };
-
-bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-    if (s == nullptr || *s == '\0') return false;
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < lo || v > hi) return false;
-    *out = v;
-    return true;
-}
 
 std::string parse_serve_args(int argc, const char* const* argv, ServeArgs* a) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
