@@ -4,6 +4,9 @@ skimage.data's README and docstrings give their sources: NASA (astronaut, rocket
 field), Stefan van der Walt and contributors (chelsea, coffee, motorcycle pair, brick/grass/gravel
 textures), the USC-SIPI style test images camera/coins/moon/page/text re-released by the skimage
 team under CC0, and public-domain microscopy (ihc, retina). All are CC0 or public domain.
+Two more come from Debian's python3-scipy (`scipy/misc/face.dat`, `ascent.dat`; SciPy's docstrings
+give their source as public-domain-image.com, public domain): a raccoon face (colour,
+1024x768) and a staircase scene (grey, 512x512).
 
 The split is fixed: HELD_OUT photos are never used for training and give the PSNR/SSIM figures
 in the README.
@@ -13,7 +16,7 @@ import os
 import numpy as np
 
 TRAIN = ["astronaut", "motorcycle_left", "motorcycle_right", "hubble_deep_field", "ihc", "retina",
-         "brick", "grass", "gravel", "camera", "coins", "moon", "page"]
+         "brick", "grass", "gravel", "camera", "coins", "moon", "page", "scipy_face", "scipy_ascent"]
 HELD_OUT = ["chelsea", "coffee", "rocket"]
 
 
@@ -22,9 +25,23 @@ def data_dir():
     return os.path.join(os.path.dirname(skimage.__file__), "data")
 
 
+def load_scipy(name):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy.misc's datasets are deprecated in favour of pooch downloads
+        import scipy.misc
+        img = scipy.misc.face() if name == "scipy_face" else scipy.misc.ascent()
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def load(name):
     """HxWx3 float32 RGB in [0, 1]. Grayscale photos are replicated to three channels."""
     from skimage import io
+    if name.startswith("scipy_"):
+        img = load_scipy(name)
+        if img.ndim == 2:
+            img = np.stack([img] * 3, axis=-1)
+        return (img.astype(np.float32) / 255.0).copy()
     files = {"hubble_deep_field": "hubble_deep_field.jpg",
              "retina": "retina.jpg", "rocket": "rocket.jpg"}
     path = os.path.join(data_dir(), files.get(name, name + ".png"))

@@ -4,6 +4,8 @@
     /usr/bin/python3 converters/train_ssr.py --out build/train_ssr [--minutes 20] [--seed 1]
     /usr/bin/python3 converters/train_ssr.py --out build/train_ssr2 --resume build/train_ssr/ssr_x4.pth --lr 3e-4
     /usr/bin/python3 converters/convert.py build/train_ssr2/ssr_x4.pth models/default/ssr_x4.lcw
+    /usr/bin/python3 converters/train_ssr.py --out build-train-ssr --resume models/default/ssr_x4.lcw \
+        --bf16 --threads 1 --patch 128 --lr 2e-4 --minutes 40     # continue the shipped model
 
 Degradation: HR crops are downscaled x4 with antialiased bicubic (MATLAB imresize style); the
 loss is L1. The RGB path starts as a two-stage bilinear upscaler (channels 0-2 carry the image
@@ -103,7 +105,8 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--resume", help="continue from a checkpoint this script wrote")
+    ap.add_argument("--resume", help="continue from a checkpoint this script wrote (.pth) or a shipped .lcw")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast forward pass (training.py)")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -113,7 +116,11 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
 
     model = SSR(**CONFIG)
-    if args.resume:
+    if args.resume and args.resume.endswith(".lcw"):
+        import lcw
+        _, _, tensors = lcw.read(args.resume)
+        model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()})
+    elif args.resume:
         model.load_state_dict(torch.load(args.resume)["params"])
     else:
         init_bilinear_path(model)
@@ -123,11 +130,13 @@ def main():
     imgs = photos.train_photos()
     loss_fn = F.l1_loss if args.loss == "l1" else F.mse_loss
     it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen), loss_fn,
-                                 args.lr, args.minutes, args.max_iters)
+                                 args.lr, args.minutes, args.max_iters, bf16=args.bf16)
+    model.to(memory_format=torch.contiguous_format)
     metrics = evaluate(model)
     metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": seconds, "config": CONFIG,
                     "seed": args.seed, "loss": args.loss, "batch": args.batch, "patch": args.patch, "lr": args.lr,
-                    "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__})
+                    "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__,
+                    "bf16": args.bf16, "train_photos": photos.TRAIN})
     torch.save({"params": model.state_dict()}, os.path.join(args.out, "ssr_x4.pth"))
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)

@@ -5,10 +5,16 @@ import numpy as np
 import torch
 
 
-def train(model, batches, loss_fn, lr, minutes, max_iters):
+def train(model, batches, loss_fn, lr, minutes, max_iters, bf16=False):
     """Adam over (input, target) pairs from `batches`, with the learning rate decayed on a
     cosine over a wall-clock budget of `minutes`. Prints progress every 50 steps and returns
-    (iterations, seconds)."""
+    (iterations, seconds).
+
+    bf16: the forward pass runs under CPU autocast to bfloat16 with channels-last tensors
+    (oneDNN's AMX path: about 5x the fp32 step rate on this CPU for these nets). The
+    parameters, the optimiser state and the loss stay float32, so what is saved is fp32."""
+    if bf16:
+        model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     t0, it = time.time(), 0
     budget = minutes * 60.0
@@ -16,7 +22,11 @@ def train(model, batches, loss_fn, lr, minutes, max_iters):
         frac = min((time.time() - t0) / budget, 1.0)
         for g in opt.param_groups:
             g["lr"] = lr * 0.5 * (1.0 + np.cos(np.pi * frac))
-        loss = loss_fn(model(x), y)
+        if bf16:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss = loss_fn(out.float(), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
