@@ -44,6 +44,30 @@ struct TensorView {
     operator ConstTensorView() const { return {data, shape}; }  // NOLINT: implicit by design
 };
 
+// Rows [row0, row0 + rows) of one image of c channels, h rows and w columns, whose channel
+// planes lie `cs` floats apart: a stripe of a streaming buffer (models/stream.h). Element
+// (ch, y, x) for y in the window is data[ch * cs + (y - row0) * w + x]. A whole one-image
+// tensor is the window row0 = 0, rows = h, cs = h * w (rows_of()).
+struct ConstRows {
+    const float* data = nullptr;
+    int64_t c = 0, h = 0, w = 0, row0 = 0, rows = 0, cs = 0;
+    const float* row(int64_t ch, int64_t y) const { return data + ch * cs + (y - row0) * w; }
+    int64_t end() const { return row0 + rows; }
+};
+struct Rows {
+    float* data = nullptr;
+    int64_t c = 0, h = 0, w = 0, row0 = 0, rows = 0, cs = 0;
+    float* row(int64_t ch, int64_t y) const { return data + ch * cs + (y - row0) * w; }
+    int64_t end() const { return row0 + rows; }
+    operator ConstRows() const { return {data, c, h, w, row0, rows, cs}; }  // NOLINT: by design
+};
+inline ConstRows rows_of(ConstTensorView t) {
+    return {t.data, t.shape.c, t.shape.h, t.shape.w, 0, t.shape.h, t.shape.plane()};
+}
+inline Rows rows_of(TensorView t) {
+    return {t.data, t.shape.c, t.shape.h, t.shape.w, 0, t.shape.h, t.shape.plane()};
+}
+
 // Owning, zero-initialised, 64-byte-aligned float buffer. Move-only.
 class AlignedBuffer {
   public:

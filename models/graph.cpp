@@ -1,5 +1,8 @@
 #include "models/graph.h"
 
+#include <cstring>
+
+#include "engine/threading.h"
 #include "models/red.h"
 #include "models/ssr.h"
 #include "ops/validate.h"
@@ -38,15 +41,67 @@ Status load_channel_attention(const weights::WeightFile& wf, const std::string& 
     return Status();
 }
 
-Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out) const {
+Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out,
+                  int64_t stripe_rows) const {
     Shape os;
     LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "input", in.data, in.shape));
     LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
     LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
-    for (int64_t n = 0; n < in.shape.n; ++n)
-        LUCENT_RETURN_IF_ERROR(run_image(ctx, image_of(in, n), image_of(out, n)));
+    const Shape one{1, in.shape.c, in.shape.h, in.shape.w};
+    std::unique_ptr<StreamRun> plan;
+    if (!tracing(ctx) && stripe_rows != kWholeImage) {
+        Result<std::unique_ptr<StreamRun>> p =
+            plan_stream(one, stripe_rows > 0 ? stripe_rows : os.h, resolve_threads(ctx.num_threads));
+        if (p.ok()) {
+            plan = std::move(p).value();
+        } else if (p.status().code() != StatusCode::kUnsupported) {
+            return p.status();
+        }
+    }
+    for (int64_t n = 0; n < in.shape.n; ++n) {
+        const ConstTensorView src = image_of(in, n);
+        const TensorView dst = image_of(out, n);
+        if (plan == nullptr) {
+            LUCENT_RETURN_IF_ERROR(run_image(ctx, src, dst));
+            continue;
+        }
+        const ConstRows whole_in = rows_of(src);
+        const Rows whole_out = rows_of(dst);
+        const RowSource source = [&whole_in](Rows d) {
+            for (int64_t c = 0; c < d.c; ++c)
+                std::memcpy(d.row(c, d.row0), whole_in.row(c, d.row0),
+                            static_cast<size_t>(d.rows * d.w) * sizeof(float));
+            return Status();
+        };
+        const RowSink sink = [&whole_out](ConstRows r) {
+            for (int64_t c = 0; c < r.c; ++c)
+                std::memcpy(whole_out.row(c, r.row0), r.row(c, r.row0),
+                            static_cast<size_t>(r.rows * r.w) * sizeof(float));
+            return Status();
+        };
+        LUCENT_RETURN_IF_ERROR(plan->run(ctx, source, sink));
+    }
     return Status();
+}
+
+Result<std::unique_ptr<StreamRun>> Graph::plan_stream(const Shape&, int64_t, int) const {
+    return make_status(StatusCode::kUnsupported, "%s does not stream", graph_name());
+}
+
+Status StreamRun::run(const ops::Context& ctx, const RowSource& source, const RowSink& sink) {
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena, AlignedBuffer::create(stream_.arena_floats()));
+    return run_on(ctx, source, sink, arena.data());
+}
+
+Status StreamRun::run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,
+                         float* arena) {
+    source_ = &source;
+    sink_ = &sink;
+    const Status st = stream_.run(ctx, arena);
+    source_ = nullptr;
+    sink_ = nullptr;
+    return st;
 }
 
 Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,

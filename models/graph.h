@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/tensor.h"
+#include "models/stream.h"
 #include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/dispatch.h"
@@ -22,6 +24,35 @@ struct GraphOptions {
     ops::Conv2dAlgo conv_algo = ops::Conv2dAlgo::kAuto;
 };
 
+// Streaming I/O of one image. The source fills dst (its channels, rows [dst.row0, dst.end()),
+// planes dst.cs apart) with those input rows; the sink receives output rows in order.
+using RowSource = std::function<Status(Rows dst)>;
+using RowSink = std::function<Status(ConstRows rows)>;
+
+// One image shape planned for streaming (Graph::plan_stream): the node graph, its schedule and
+// the size of its arena. run() allocates that arena once and streams the image through it.
+class StreamRun {
+  public:
+    uint64_t bytes() const { return stream_.bytes(); }
+    int64_t stripe_rows() const { return stripe_; }
+    Status run(const ops::Context& ctx, const RowSource& source, const RowSink& sink);
+    // As run(), on an arena of at least bytes() the caller owns.
+    Status run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,
+                  float* arena);
+
+    // For the graph builders: the nodes call the current source and sink through these.
+    Stream& stream() { return stream_; }
+    Status pull(Rows dst) const { return (*source_)(dst); }
+    Status push(ConstRows rows) const { return (*sink_)(rows); }
+    void set_stripe(int64_t rows) { stripe_ = rows; }
+
+  private:
+    Stream stream_;
+    int64_t stripe_ = 0;
+    const RowSource* source_ = nullptr;
+    const RowSink* sink_ = nullptr;
+};
+
 class Graph {
   public:
     virtual ~Graph() = default;
@@ -33,12 +64,21 @@ class Graph {
     // `threads` threads), saturating at UINT64_MAX. Call output_shape() first.
     virtual uint64_t working_bytes(const Shape& in, int threads) const = 0;
     // out must have output_shape(in.shape). Checks both tensors, then runs the images of the
-    // batch one after another through run_image().
-    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out) const;
+    // batch one after another. stripe_rows > 0 streams each image in stripes of that many
+    // output rows (graphs and variants that stream), 0 streams the whole image as one stripe,
+    // kWholeImage runs run_image() (as do traced runs and graphs that do not stream).
+    static constexpr int64_t kWholeImage = -1;
+    Status run(const ops::Context& ctx, ConstTensorView in, TensorView out,
+               int64_t stripe_rows = 0) const;
+    // Plans streaming one image of shape `in` (n = 1) in stripes of `stripe_rows` output rows
+    // with `threads` threads; kUnsupported for graphs or variants that cannot stream.
+    virtual Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,
+                                                           int threads) const;
 
   protected:
     virtual const char* graph_name() const = 0;  // "SSR" / "RED", for messages
-    // One image: in [1, C, H, W], out [1, C', H', W'] of output_shape().
+    // One image: in [1, C, H, W], out [1, C', H', W'] of output_shape(). The whole-image path
+    // (every activation in memory at once); it also serves layer tracing.
     virtual Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;
 };
 

@@ -243,32 +243,35 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     return c;
 }
 
-void Conv2d::fill_band(const float* src, const Shape& is, int64_t y0, int64_t qrows, float* band,
-                       int64_t pw, int64_t row_stride, int64_t phase_row, int64_t ch_stride) const {
+void Conv2d::fill_band(ConstRows src, int64_t y0, int64_t qrows, float* band, int64_t pw,
+                       int64_t row_stride, int64_t phase_row, int64_t ch_stride) const {
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
     for (int64_t q = 0; q < qrows; ++q) {
         for (int64_t py = 0; py < sh; ++py) {
             float* prow = band + q * row_stride + py * phase_row;
             const int64_t iy = (y0 + q) * sh + py - p_.pad_top;
-            if (iy < 0 || iy >= is.h) {
+            // Rows outside the image are padding. Rows inside it but outside the window are
+            // only ever the unused lower half of a Winograd tile that ends the window; they
+            // are zeroed as well (run_rows() checked that every row that matters is present).
+            if (iy < 0 || iy >= src.h || iy < src.row0 || iy >= src.end()) {
                 std::memset(prow, 0, static_cast<size_t>(phase_row) * sizeof(float));
                 continue;
             }
-            for (int64_t ic = 0; ic < is.c; ++ic) {
-                const float* srow = src + (ic * is.h + iy) * is.w;
+            for (int64_t ic = 0; ic < src.c; ++ic) {
+                const float* srow = src.row(ic, iy);
                 float* drow = prow + ic * ch_stride;
                 if (sw == 1) {
                     std::memset(drow, 0, static_cast<size_t>(p_.pad_left) * sizeof(float));
                     std::memcpy(drow + p_.pad_left, srow,
-                                static_cast<size_t>(is.w) * sizeof(float));
-                    std::memset(drow + p_.pad_left + is.w, 0,
-                                static_cast<size_t>(pw - p_.pad_left - is.w) * sizeof(float));
+                                static_cast<size_t>(src.w) * sizeof(float));
+                    std::memset(drow + p_.pad_left + src.w, 0,
+                                static_cast<size_t>(pw - p_.pad_left - src.w) * sizeof(float));
                     continue;
                 }
                 for (int64_t px = 0; px < sw; ++px) {
                     for (int64_t qx = 0; qx < pw; ++qx) {
                         const int64_t ix = qx * sw + px - p_.pad_left;
-                        drow[px * pw + qx] = (ix >= 0 && ix < is.w) ? srow[ix] : 0.0f;
+                        drow[px * pw + qx] = (ix >= 0 && ix < src.w) ? srow[ix] : 0.0f;
                     }
                 }
             }
@@ -285,47 +288,115 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     LUCENT_RETURN_IF_ERROR(check_tensor("conv2d", "input", in.data, in.shape));
     LUCENT_RETURN_IF_ERROR(check_tensor("conv2d", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("conv2d", "output", out.shape, os));
-    return winograd_ ? run_winograd(ctx, in, out, os) : run_direct(ctx, in, out, os);
+    const int threads = resolve_threads(ctx.num_threads);
+    int64_t count = 0;
+    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, scratch_floats(in.shape.w, os.h, threads)},
+                                         "conv2d band buffers", &count));
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
+    for (int64_t n = 0; n < os.n; ++n) {
+        const ConstRows src = rows_of(ConstTensorView{
+            in.data + n * in.shape.c * in.shape.plane(), Shape{1, in.shape.c, in.shape.h, in.shape.w}});
+        const Rows dst =
+            rows_of(TensorView{out.data + n * os.c * os.plane(), Shape{1, os.c, os.h, os.w}});
+        LUCENT_RETURN_IF_ERROR(run_rows(ctx, src, dst, buf.data()));
+    }
+    return Status();
+}
+
+void Conv2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first,
+                        int64_t* end) const {
+    const int64_t lo = y0 * p_.stride_h - p_.pad_top;
+    const int64_t hi = (y1 - 1) * p_.stride_h - p_.pad_top + p_.dilation_h * (p_.kernel_h - 1) + 1;
+    *first = std::min(std::max<int64_t>(lo, 0), in_h);
+    *end = std::max(std::min(hi, in_h), *first);
+}
+
+Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+    if (k_ == nullptr) {
+        return make_status(StatusCode::kInvalidArgument, "conv2d layer was not created");
+    }
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(conv2d_output_shape(p_, Shape{1, in.c, in.h, in.w}, &os));
+    if (out.c != os.c || out.h != os.h || out.w != os.w || out.row0 < 0 || out.rows < 1 ||
+        out.end() > os.h) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "conv2d output rows [%lld, %lld) of a %lldx%lldx%lld window do not fit "
+                           "the output %s",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
+                           static_cast<long long>(out.c), static_cast<long long>(out.h),
+                           static_cast<long long>(out.w), os.str().c_str());
+    }
+    int64_t first = 0, end = 0;
+    input_rows(out.row0, out.end(), in.h, &first, &end);
+    if (winograd_ && (out.row0 % 2 != 0 || (out.rows % 2 != 0 && out.end() != os.h))) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "conv2d (winograd) output rows [%lld, %lld) do not start and end on "
+                           "its 2-row tiles",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()));
+    }
+    if (first < in.row0 || end > in.end()) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "conv2d output rows [%lld, %lld) read input rows [%lld, %lld) but the "
+                           "input window holds [%lld, %lld)",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
+                           static_cast<long long>(first), static_cast<long long>(end),
+                           static_cast<long long>(in.row0), static_cast<long long>(in.end()));
+    }
+    AlignedBuffer own;
+    if (scratch == nullptr) {
+        const int threads = resolve_threads(ctx.num_threads);
+        LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows, threads)));
+        scratch = own.data();
+    }
+    if (winograd_) {
+        run_winograd(ctx, in, out, scratch);
+    } else {
+        run_direct(ctx, in, out, scratch);
+    }
+    return Status();
+}
+
+Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
+    const int64_t out_w = (in_w + p_.pad_left + p_.pad_right - p_.dilation_w * (p_.kernel_w - 1) -
+                           1) / p_.stride_w + 1;
+    if (winograd_) {
+        const int64_t tiles_h = (out_rows + 1) / 2, tiles_w = (out_w + 1) / 2;
+        // About 128 tiles per band keeps V and M in L2 and gives the GEMM long rows.
+        const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
+        const int64_t pw = std::max(in_w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
+        const int32_t ocb = k_->conv2d_oc_block;
+        const int64_t c_pad = (p_.out_ch + ocb - 1) / ocb * ocb;
+        const int64_t band_tiles = band_th * tiles_w;
+        return {band_th, (2 * band_th + 2) * p_.in_ch * pw + 16 * p_.in_ch * band_tiles +
+                             16 * c_pad * band_tiles};
+    }
+    const int64_t sw = p_.stride_w;
+    const int64_t pw = (in_w + p_.pad_left + p_.pad_right + sw - 1) / sw;
+    const int64_t extra_rows = ((p_.kernel_h - 1) * p_.dilation_h) / p_.stride_h;
+    const int64_t band_rows = std::min<int64_t>(kBandRows, out_rows);
+    return {band_rows, (band_rows + extra_rows) * p_.stride_h * p_.in_ch * sw * pw};
+}
+
+int64_t Conv2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) const {
+    return bands(in_w, out_rows).per_thread * std::max(threads, 1);
 }
 
 uint64_t Conv2d::scratch_bytes(const Shape& in, int threads) const {
-    // The buffer sizes of run_direct() / run_winograd(), rounded up.
     Shape os;
     if (!conv2d_output_shape(p_, in, &os).ok()) return 0;
-    const double cols = double(in.w) + double(p_.pad_left + p_.pad_right) + 2.0 * p_.stride_w + 2;
-    double per_thread;
-    if (winograd_) {
-        const int64_t tiles_h = (os.h + 1) / 2, tiles_w = (os.w + 1) / 2;
-        const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
-        per_thread = double(2 * band_th + 2) * double(in.c) * cols +
-                     16.0 * double(band_th * tiles_w) * double(in.c + p_.out_ch + 16);
-    } else {
-        // band_q * stride_h rows of the phase-split band.
-        per_thread =
-            double(kBandRows * p_.stride_h + p_.kernel_h * p_.dilation_h) * double(in.c) * cols;
-    }
-    const double bytes = per_thread * 4.0 * std::max(threads, 1);
+    const double bytes = double(scratch_floats(in.w, os.h, threads)) * 4.0;
     return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);
 }
 
-Status Conv2d::run_direct(const Context& ctx, ConstTensorView in, TensorView out,
-                          const Shape& os) const {
-    const Shape& is = in.shape;
+void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
-    const int64_t wp = is.w + p_.pad_left + p_.pad_right;
+    const int64_t wp = in.w + p_.pad_left + p_.pad_right;
     const int64_t pw = (wp + sw - 1) / sw;
     // Band buffer layout [qy][py][ic][px][qx]: padded row (y0 + qy)*sh + py, column qx*sw + px.
-    const int64_t ch_stride = sw * pw, phase_row = is.c * ch_stride, row_stride = sh * phase_row;
+    const int64_t ch_stride = sw * pw, phase_row = in.c * ch_stride, row_stride = sh * phase_row;
     const int64_t extra_rows = ((p_.kernel_h - 1) * p_.dilation_h) / sh;
-    const int64_t band_rows = std::min<int64_t>(kBandRows, os.h);
-    const int64_t band_q = band_rows + extra_rows;
-    const int threads = resolve_threads(ctx.num_threads);
-    int64_t count = 0;
-    LUCENT_RETURN_IF_ERROR(
-        checked_numel(Shape{threads, band_q * sh, is.c, ch_stride}, "conv2d band buffers", &count));
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
-    const AlignedBuffer scratch = std::move(buf);
-    const int64_t per_thread = band_q * row_stride;
+    const Bands plan = bands(in.w, out.rows);
+    const int64_t band_rows = plan.band_rows;
 
     std::vector<int64_t> taps(static_cast<size_t>(p_.kernel_h * p_.kernel_w));
     for (int64_t ky = 0; ky < p_.kernel_h; ++ky) {
@@ -339,81 +410,72 @@ Status Conv2d::run_direct(const Context& ctx, ConstTensorView in, TensorView out
     base_args.in_cs = ch_stride;
     base_args.taps = taps.data();
     base_args.ntaps = static_cast<int32_t>(taps.size());
-    base_args.cin = static_cast<int32_t>(is.c);
-    base_args.out_cs = os.plane();
-    base_args.width = static_cast<int32_t>(os.w);
+    base_args.cin = static_cast<int32_t>(in.c);
+    base_args.out_cs = out.cs;
+    base_args.width = static_cast<int32_t>(out.w);
     base_args.prefetch_step = static_cast<int32_t>(p_.kernel_w);
-    LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &base_args.act, &base_args.slope));
+    (void)epilogue_code(p_.act, p_.slope, &base_args.act, &base_args.slope);  // validated
     const int32_t ocb = k_->conv2d_oc_block;
-    const int64_t blocks = (os.c + ocb - 1) / ocb;
-    const int64_t bands = (os.h + band_rows - 1) / band_rows;
+    const int64_t blocks = (out.c + ocb - 1) / ocb;
+    const int64_t nbands = (out.rows + band_rows - 1) / band_rows;
 
-    parallel_for_with_thread(os.n * bands, ctx.num_threads, [&](int64_t item, int thread) {
-        const int64_t n = item / bands, y0 = (item % bands) * band_rows;
-        const int64_t rows = std::min(band_rows, os.h - y0);
-        float* band = scratch.data() + thread * per_thread;
-        fill_band(in.data + n * is.c * is.plane(), is, y0, rows + extra_rows, band, pw, row_stride,
-                  phase_row, ch_stride);
+    parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
+        const int64_t y0 = out.row0 + item * band_rows;
+        const int64_t rows = std::min(band_rows, out.end() - y0);
+        float* band = scratch + thread * plan.per_thread;
+        fill_band(in, y0, rows + extra_rows, band, pw, row_stride, phase_row, ch_stride);
         // Block-outer: a block's packed weights stay in L1 across the band's rows; the band's
         // input rows stay in L2 across blocks.
         for (int64_t b = 0; b < blocks; ++b) {
             for (int64_t y = 0; y < rows; ++y) {
                 ConvRowArgs a = base_args;
                 a.in = band + y * row_stride;
-                a.w = packed_.data() + b * is.c * base_args.ntaps * ocb;
+                a.w = packed_.data() + b * in.c * base_args.ntaps * ocb;
                 a.bias = bias_.data() + b * ocb;
-                a.out = out.data + ((n * os.c + b * ocb) * os.h + y0 + y) * os.w;
-                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, os.c - b * ocb));
+                a.out = out.row(b * ocb, y0 + y);
+                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, out.c - b * ocb));
                 k_->conv2d_row(a);
             }
         }
     });
-    return Status();
 }
 
 // Winograd F(2x2, 3x3), in bands of tile rows per thread: the band's padded input rows are
 // copied (fill_band), transformed per channel into V[16][in_ch][tiles], multiplied per
 // position xi by the transformed weights with the conv2d_row kernel as a 1-tap GEMM into
 // M[16][out_ch][tiles], and transformed back (bias and epilogue fused) into the output.
-Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView out,
-                            const Shape& os) const {
-    const Shape& is = in.shape;
-    const int64_t tiles_h = (os.h + 1) / 2, tiles_w = (os.w + 1) / 2;
-    // About 128 tiles per band keeps V and M in L2 and gives the GEMM long rows.
-    const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
+// Tiles start at even output rows (run_rows() checks that out.row0 is even), so a stripe
+// computes every element exactly as the whole image does.
+void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+    const int64_t tiles_h = (out.rows + 1) / 2, tiles_w = (out.w + 1) / 2;
+    const Bands plan = bands(in.w, out.rows);
+    const int64_t band_th = plan.band_rows;
     const int64_t band_tiles = band_th * tiles_w;
     // Tiles read 2*tiles_w + 2 padded columns; pad with zeros beyond the real padding.
-    const int64_t pw = std::max(is.w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
-    const int64_t ch_stride = pw, row_stride = is.c * pw;
+    const int64_t pw = std::max(in.w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
+    const int64_t ch_stride = pw, row_stride = in.c * pw;
     const int64_t qrows = 2 * band_th + 2;
     const int32_t ocb = k_->conv2d_oc_block;
-    const int64_t blocks = (os.c + ocb - 1) / ocb, c_pad = blocks * ocb;
-    const int64_t v_xs = is.c * band_tiles, m_xs = c_pad * band_tiles;
-    const int64_t per_thread = qrows * row_stride + 16 * v_xs + 16 * m_xs;
-    const int threads = resolve_threads(ctx.num_threads);
-    int64_t count = 0;
-    LUCENT_RETURN_IF_ERROR(
-        checked_numel(Shape{threads, 1, 1, per_thread}, "conv2d winograd buffers", &count));
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
-    const AlignedBuffer scratch = std::move(buf);
+    const int64_t blocks = (out.c + ocb - 1) / ocb, c_pad = blocks * ocb;
+    const int64_t v_xs = in.c * band_tiles, m_xs = c_pad * band_tiles;
     int32_t act = kActNone;
     float slope = 0.0f;
-    LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &act, &slope));
+    (void)epilogue_code(p_.act, p_.slope, &act, &slope);  // validated at create()
     const std::vector<int64_t> one_tap = {0};
-    const int64_t bands = (tiles_h + band_th - 1) / band_th;
-    const int64_t per_xi = blocks * is.c * ocb;
+    const int64_t nbands = (tiles_h + band_th - 1) / band_th;
+    const int64_t per_xi = blocks * in.c * ocb;
 
-    parallel_for_with_thread(os.n * bands, ctx.num_threads, [&](int64_t item, int thread) {
-        const int64_t n = item / bands, ty0 = (item % bands) * band_th;
+    parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
+        const int64_t ty0 = item * band_th;
         const int64_t rows = std::min(band_th, tiles_h - ty0);
         const int64_t ntiles = rows * tiles_w;
-        float* band = scratch.data() + thread * per_thread;
+        float* band = scratch + thread * plan.per_thread;
         float* v = band + qrows * row_stride;
         float* m = v + 16 * v_xs;
-        fill_band(in.data + n * is.c * is.plane(), is, 2 * ty0, 2 * rows + 2, band, pw, row_stride,
-                  row_stride, ch_stride);
+        fill_band(in, out.row0 + 2 * ty0, 2 * rows + 2, band, pw, row_stride, row_stride,
+                  ch_stride);
         for (int64_t tr = 0; tr < rows; ++tr) {
-            for (int64_t c = 0; c < is.c; ++c) {
+            for (int64_t c = 0; c < in.c; ++c) {
                 k_->winograd_input(band + 2 * tr * row_stride + c * ch_stride, row_stride,
                                    static_cast<int32_t>(tiles_w), v + c * band_tiles + tr * tiles_w,
                                    v_xs);
@@ -426,22 +488,21 @@ Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView o
                 a.in_cs = band_tiles;
                 a.taps = one_tap.data();
                 a.ntaps = 1;
-                a.cin = static_cast<int32_t>(is.c);
-                a.w = wino_packed_.data() + xi * per_xi + b * is.c * ocb;
+                a.cin = static_cast<int32_t>(in.c);
+                a.w = wino_packed_.data() + xi * per_xi + b * in.c * ocb;
                 a.bias = nullptr;
                 a.out = m + xi * m_xs + b * ocb * band_tiles;
                 a.out_cs = band_tiles;
-                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, os.c - b * ocb));
+                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, out.c - b * ocb));
                 a.width = static_cast<int32_t>(ntiles);
                 a.act = kActNone;
                 a.prefetch_step = 1;
                 k_->conv2d_row(a);
             }
         }
-        for (int64_t o = 0; o < os.c; ++o) {
+        for (int64_t o = 0; o < out.c; ++o) {
             for (int64_t tr = 0; tr < rows; ++tr) {
-                const int64_t y = 2 * (ty0 + tr);
-                float* row0 = out.data + ((n * os.c + o) * os.h + y) * os.w;
+                const int64_t y = out.row0 + 2 * (ty0 + tr);
                 WinogradOutputArgs a;
                 a.m = m + o * band_tiles + tr * tiles_w;
                 a.m_xs = m_xs;
@@ -449,14 +510,13 @@ Status Conv2d::run_winograd(const Context& ctx, ConstTensorView in, TensorView o
                 a.bias = bias_[static_cast<size_t>(o)];
                 a.act = act;
                 a.slope = slope;
-                a.out0 = row0;
-                a.out1 = y + 1 < os.h ? row0 + os.w : nullptr;
-                a.out_w = static_cast<int32_t>(os.w);
+                a.out0 = out.row(o, y);
+                a.out1 = y + 1 < out.end() ? out.row(o, y + 1) : nullptr;
+                a.out_w = static_cast<int32_t>(out.w);
                 k_->winograd_output(a);
             }
         }
     });
-    return Status();
 }
 
 }  // namespace lucent::ops

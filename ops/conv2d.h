@@ -55,6 +55,17 @@ class Conv2d {
                                  const KernelTable& k);
     // out must already have conv2d_output_shape(params(), in.shape). in and out must not overlap.
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
+    // Output rows [out.row0, out.end()) of one image (streaming). `in` must hold every input row
+    // they read (input_rows()). Winograd tiles start at even output rows, so with Winograd
+    // out.row0 must be even and out.rows even unless the window ends the image: then every
+    // element is computed exactly as run() computes it on the whole image. scratch: at least
+    // scratch_floats(in.w, out.rows, threads) floats for `threads` = the context's thread
+    // count, or nullptr to allocate it here.
+    Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    // The input rows [*first, *end) that output rows [y0, y1) read, clipped to [0, in_h).
+    void input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const;
+    // Floats of scratch run_rows() uses for out_rows output rows of an input in_w wide.
+    int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
     const Conv2dParams& params() const { return p_; }
     // Upper bound of the scratch bytes run() allocates for input shape `in` with `threads`
     // threads (the per-thread band buffers), for working-memory estimates.
@@ -63,13 +74,17 @@ class Conv2d {
     bool uses_winograd() const { return winograd_; }
 
   private:
-    Status run_direct(const Context& ctx, ConstTensorView in, TensorView out,
-                      const Shape& os) const;
-    Status run_winograd(const Context& ctx, ConstTensorView in, TensorView out,
-                        const Shape& os) const;
+    // Per-thread scratch layout of run_rows() for out_rows output rows of an in_w wide input.
+    struct Bands {
+        int64_t band_rows;   // output rows (direct) or tile rows (Winograd) per band
+        int64_t per_thread;  // floats
+    };
+    Bands bands(int64_t in_w, int64_t out_rows) const;
+    void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    void run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
-    void fill_band(const float* src, const Shape& is, int64_t y0, int64_t qrows, float* band,
-                   int64_t pw, int64_t row_stride, int64_t phase_row, int64_t ch_stride) const;
+    void fill_band(ConstRows src, int64_t y0, int64_t qrows, float* band, int64_t pw,
+                   int64_t row_stride, int64_t phase_row, int64_t ch_stride) const;
 
     Conv2dParams p_;
     const KernelTable* k_ = nullptr;

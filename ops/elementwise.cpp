@@ -1,5 +1,8 @@
 #include "ops/elementwise.h"
 
+#include <cassert>
+#include <cstring>
+
 #include "engine/threading.h"
 #include "ops/validate.h"
 
@@ -73,6 +76,23 @@ Status mul_pixels(const Context& ctx, ConstTensorView x, ConstTensorView g, Tens
         k.mul(x.data + nc * plane, g.data + n * plane, out.data + nc * plane, plane);
     });
     return Status();
+}
+
+void add_scaled_rows(const Context& ctx, ConstRows x, float a, ConstRows y, float b, Rows out) {
+    assert(x.c == out.c && y.c == out.c && x.w == out.w && y.w == out.w);
+    assert(x.row0 <= out.row0 && out.end() <= x.end() && y.row0 <= out.row0 && out.end() <= y.end());
+    const KernelTable& k = *ctx.k;
+    const int64_t n = out.rows * out.w;
+    parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
+        k.axpby(x.row(c, out.row0), a, y.row(c, out.row0), b, out.row(c, out.row0), n);
+    });
+}
+
+void copy_rows(const Context& ctx, ConstRows x, Rows out) {
+    assert(x.c == out.c && x.w == out.w && x.row0 <= out.row0 && out.end() <= x.end());
+    const size_t bytes = static_cast<size_t>(out.rows * out.w) * sizeof(float);
+    parallel_for(out.c, ctx.num_threads,
+                 [&](int64_t c) { std::memcpy(out.row(c, out.row0), x.row(c, out.row0), bytes); });
 }
 
 }  // namespace lucent::ops

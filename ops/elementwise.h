@@ -19,4 +19,10 @@ Status mul_channels(const Context& ctx, ConstTensorView x, const float* s, Tenso
 // g has shape [N, 1, H, W] matching x.
 Status mul_pixels(const Context& ctx, ConstTensorView x, ConstTensorView g, TensorView out);
 
+// Streaming forms over row windows (engine/tensor.h): out = a * x + b * y (rounded as
+// add_scaled) and out = x, for out's rows and channels; x and y must hold those rows. Drivers
+// inside the graphs; the shapes are the caller's to get right (asserted).
+void add_scaled_rows(const Context& ctx, ConstRows x, float a, ConstRows y, float b, Rows out);
+void copy_rows(const Context& ctx, ConstRows x, Rows out);
+
 }  // namespace lucent::ops

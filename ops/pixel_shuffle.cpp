@@ -1,5 +1,7 @@
 #include "ops/pixel_shuffle.h"
 
+#include <cassert>
+
 #include "engine/threading.h"
 #include "ops/validate.h"
 
@@ -58,6 +60,17 @@ Status pixel_shuffle(const Context& ctx, ConstTensorView in, int64_t r, TensorVi
                             static_cast<int32_t>(os.w));
     });
     return Status();
+}
+
+void pixel_shuffle_rows(const Context& ctx, ConstRows in, int64_t r, Rows out) {
+    assert(in.c == out.c * r * r && in.w * r == out.w && in.h * r == out.h);
+    assert(in.row0 <= out.row0 / r && (out.end() - 1) / r < in.end());
+    const KernelTable& k = *ctx.k;
+    parallel_for(out.c * out.rows, ctx.num_threads, [&](int64_t item) {
+        const int64_t c = item / out.rows, y = out.row0 + item % out.rows;
+        k.pixel_shuffle_row(in.row(c * r * r + (y % r) * r, y / r), in.cs,
+                            static_cast<int32_t>(r), out.row(c, y), static_cast<int32_t>(out.w));
+    });
 }
 
 Status pixel_unshuffle(const Context& ctx, ConstTensorView in, int64_t r, TensorView out) {

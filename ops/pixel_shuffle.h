@@ -12,5 +12,8 @@ Status pixel_shuffle_output_shape(const Shape& in, int64_t r, Shape* out);
 Status pixel_unshuffle_output_shape(const Shape& in, int64_t r, Shape* out);
 Status pixel_shuffle(const Context& ctx, ConstTensorView in, int64_t r, TensorView out);
 Status pixel_unshuffle(const Context& ctx, ConstTensorView in, int64_t r, TensorView out);
+// Streaming form: out's rows of pixel_shuffle(in, r); in holds rows
+// [out.row0 / r, (out.end() - 1) / r + 1).
+void pixel_shuffle_rows(const Context& ctx, ConstRows in, int64_t r, Rows out);
 
 }  // namespace lucent::ops

@@ -1,5 +1,6 @@
 #include "ops/upsample.h"
 
+#include <cassert>
 #include <vector>
 
 #include "engine/threading.h"
@@ -21,6 +22,17 @@ LinearTap bilinear_tap(int64_t dst, int64_t in_len, int64_t out_len) {
     t.l1 = src - static_cast<float>(t.i0);
     t.l0 = 1.0f - t.l1;
     return t;
+}
+
+void upsample_nearest_rows(const Context& ctx, ConstRows in, int64_t r, Rows out) {
+    assert(in.c == out.c && in.w * r == out.w && in.h * r == out.h);
+    assert(in.row0 <= out.row0 / r && (out.end() - 1) / r < in.end());
+    const KernelTable& k = *ctx.k;
+    parallel_for(out.c * out.rows, ctx.num_threads, [&](int64_t item) {
+        const int64_t c = item / out.rows, y = out.row0 + item % out.rows;
+        k.nearest_row(in.row(c, y / r), static_cast<int32_t>(r), out.row(c, y),
+                      static_cast<int32_t>(out.w));
+    });
 }
 
 Status upsample_nearest(const Context& ctx, ConstTensorView in, int64_t r, TensorView out) {

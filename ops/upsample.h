@@ -14,6 +14,9 @@
 namespace lucent::ops {
 
 Status upsample_nearest(const Context& ctx, ConstTensorView in, int64_t r, TensorView out);
+// Streaming form: out's rows of the nearest x r upsampling of `in` (which holds rows
+// [out.row0 / r, (out.end() - 1) / r + 1)).
+void upsample_nearest_rows(const Context& ctx, ConstRows in, int64_t r, Rows out);
 Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out);
 
 // Source index and weights of bilinear output index dst (align_corners=False), as PyTorch

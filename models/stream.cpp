@@ -1,0 +1,152 @@
+#include "models/stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lucent::models {
+
+int RowRing::add_reader() {
+    need_.push_back(0);
+    return static_cast<int>(need_.size()) - 1;
+}
+
+void RowRing::make_room(int64_t y0, int64_t y1, bool planning) {
+    int64_t lo = y0;
+    for (int64_t n : need_) lo = std::min(lo, n);
+    if (planning) {
+        capacity_ = std::max(capacity_, y1 - lo);
+    } else if (y1 > base_ + capacity_) {
+        // Move rows [lo, written_) of every channel to the front; they are the live ones.
+        const int64_t live = std::max<int64_t>(written_ - lo, 0);
+        if (live > 0 && lo != base_) {
+            for (int64_t ch = 0; ch < c_; ++ch) {
+                float* plane = mem_ + ch * capacity_ * w_;
+                std::memmove(plane, plane + (lo - base_) * w_,
+                             static_cast<size_t>(live * w_) * sizeof(float));
+            }
+        }
+        base_ = lo;
+    }
+    written_ = std::max(written_, y1);
+}
+
+void RowRing::reset(float* mem) {
+    mem_ = mem;
+    base_ = 0;
+    written_ = 0;
+    std::fill(need_.begin(), need_.end(), 0);
+}
+
+Rows RowRing::rows(int64_t c0, int64_t nc, int64_t y0, int64_t y1) const {
+    Rows r;
+    r.data = mem_ + c0 * capacity_ * w_ + (y0 - base_) * w_;
+    r.c = nc;
+    r.h = h_;
+    r.w = w_;
+    r.row0 = y0;
+    r.rows = y1 - y0;
+    r.cs = capacity_ * w_;
+    return r;
+}
+
+int64_t scaled_rows(int64_t stripe, int64_t out_h, int64_t sink_h, int64_t step) {
+    const int64_t rows = (stripe * out_h + sink_h - 1) / std::max<int64_t>(sink_h, 1);
+    return std::max<int64_t>((rows + step - 1) / step * step, step);
+}
+
+int Stream::add_ring(int64_t c, int64_t h, int64_t w) {
+    rings_.emplace_back(c, h, w);
+    return static_cast<int>(rings_.size()) - 1;
+}
+
+int Stream::add_node(StreamNode node) {
+    for (StreamNode::Input& in : node.inputs) {
+        const int ring = nodes_[static_cast<size_t>(in.node)].n.ring;
+        in.reader = rings_[static_cast<size_t>(ring)].add_reader();
+    }
+    State s;
+    s.n = std::move(node);
+    nodes_.push_back(std::move(s));
+    return static_cast<int>(nodes_.size()) - 1;
+}
+
+// Makes rows [0, y_end) of node id available (rounded up to its step), computing them in
+// chunks of at most its cap rows, each after its inputs' rows are available.
+Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
+    State& s = nodes_[static_cast<size_t>(id)];
+    const int64_t step = s.n.step;
+    const int64_t target = std::min(s.n.out_h, (y_end + step - 1) / step * step);
+    while (s.done < target) {
+        const int64_t y0 = s.done, y1 = std::min(target, y0 + s.cap);
+        for (const StreamNode::Input& in : s.n.inputs) {
+            int64_t a = 0, b = 0;
+            in.rows(y0, y1, &a, &b);
+            LUCENT_RETURN_IF_ERROR(ensure(ctx, in.node, b));
+        }
+        if (s.n.ring >= 0) ring(s.n.ring).make_room(y0, y1, ctx == nullptr);
+        s.max_chunk = std::max(s.max_chunk, y1 - y0);
+        if (ctx != nullptr) LUCENT_RETURN_IF_ERROR(s.n.run(*ctx, y0, y1, scratch_));
+        s.done = y1;
+        // The next chunk starts at y1: inputs below what row y1 reads are dead for this reader.
+        for (const StreamNode::Input& in : s.n.inputs) {
+            int64_t a = 0, b = 0;
+            if (y1 < s.n.out_h) {
+                in.rows(y1, y1 + 1, &a, &b);
+            } else {
+                a = nodes_[static_cast<size_t>(in.node)].n.out_h;
+            }
+            const int r = nodes_[static_cast<size_t>(in.node)].n.ring;
+            ring(r).set_need(in.reader, a);
+        }
+    }
+    return Status();
+}
+
+Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
+    sink_ = sink;
+    stripe_ = std::max<int64_t>(stripe_rows, 1);
+    threads_ = std::max(threads, 1);
+    const int64_t sink_h = nodes_[static_cast<size_t>(sink)].n.out_h;
+    for (State& s : nodes_) {
+        s.cap = scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step);
+        s.done = 0;
+        s.max_chunk = 0;
+    }
+    for (int64_t y = 0; y < sink_h; y += stripe_)
+        LUCENT_RETURN_IF_ERROR(ensure(nullptr, sink, std::min(sink_h, y + stripe_)));
+    // Sizes: rings, then one scratch block shared by every node (nodes run one at a time).
+    int64_t total = 0;
+    for (const RowRing& r : rings_) {
+        int64_t n = 0;
+        LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, r.channels(), std::max<int64_t>(r.capacity(), 1),
+                                                   r.width()},
+                                             "streaming buffer", &n));
+        total += n;
+    }
+    scratch_floats_ = 0;
+    for (const State& s : nodes_)
+        if (s.n.scratch && s.max_chunk > 0)
+            scratch_floats_ = std::max(scratch_floats_, s.n.scratch(s.max_chunk, threads_));
+    total += scratch_floats_;
+    int64_t n = 0;
+    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, std::max<int64_t>(total, 1)},
+                                         "streaming arena", &n));
+    arena_floats_ = total;
+    return Status();
+}
+
+Status Stream::run(const ops::Context& ctx, float* arena) {
+    float* p = arena;
+    for (RowRing& r : rings_) {
+        r.reset(p);
+        p += r.channels() * std::max<int64_t>(r.capacity(), 1) * r.width();
+    }
+    scratch_ = scratch_floats_ > 0 ? p : nullptr;
+    for (State& s : nodes_) s.done = 0;
+    const int64_t sink_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
+    for (int64_t y = 0; y < sink_h; y += stripe_)
+        LUCENT_RETURN_IF_ERROR(ensure(&ctx, sink_, std::min(sink_h, y + stripe_)));
+    return Status();
+}
+
+}  // namespace lucent::models

@@ -1,0 +1,117 @@
+// Streaming execution: a graph as nodes that each produce the rows of one activation in order,
+// top to bottom, into a RowRing that holds only the rows its readers still need. A pull
+// scheduler asks the last node for its output stripe by stripe; every node computes, in chunks
+// of about one stripe (scaled to its resolution), just the rows its consumers ask for next.
+//
+// Plan once: plan() runs the same schedule dry (no data touched) and records the largest span
+// of rows each ring must hold and the largest chunk each node computes; that sizes one arena
+// (every ring plus the shared per-thread scratch). run() then replays the identical schedule
+// on that memory and allocates nothing. The plan's byte count is what the model reports as its
+// working memory: there is no second formula.
+//
+// Bit-identity: a node computes each output element with the same operations whatever chunk it
+// is in (ops run_rows contracts); nodes whose tiles span rows (Winograd, 2 rows) declare a step
+// and chunks start on it. So the output is the same bits for every stripe height.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+#include "ops/dispatch.h"
+
+namespace lucent::models {
+
+// Rows of one activation (c channels, h rows, w columns) for streaming. Rows [base, base +
+// capacity) have slots; rows below the smallest reader's need are dead. When a write would pass
+// the last slot, the live rows move to the front (they are few: a stripe plus halos).
+class RowRing {
+  public:
+    RowRing(int64_t c, int64_t h, int64_t w) : c_(c), h_(h), w_(w) {}
+    int64_t channels() const { return c_; }
+    int64_t height() const { return h_; }
+    int64_t width() const { return w_; }
+    int64_t capacity() const { return capacity_; }
+    int add_reader();
+    // The reader reads no row below y from now on.
+    void set_need(int reader, int64_t y) { need_[static_cast<size_t>(reader)] = y; }
+    // Makes slots for rows [y0, y1) before they are written. Planning grows the capacity;
+    // running moves the live rows down when needed (the plan guarantees that suffices).
+    void make_room(int64_t y0, int64_t y1, bool planning);
+    // Channels [c0, c0 + nc), rows [y0, y1) (every row must have a slot).
+    Rows rows(int64_t c0, int64_t nc, int64_t y0, int64_t y1) const;
+    Rows all_rows(int64_t y0, int64_t y1) const { return rows(0, c_, y0, y1); }
+    // Before a run: memory for capacity() * c * w floats from the plan's arena, no row written.
+    void reset(float* mem);
+
+  private:
+    int64_t c_, h_, w_;
+    int64_t capacity_ = 0;
+    int64_t base_ = 0;     // row in slot 0
+    int64_t written_ = 0;  // end of the highest row written so far
+    float* mem_ = nullptr;
+    std::vector<int64_t> need_;
+};
+
+// One node: out_h rows produced in order into ring `ring` (or delivered elsewhere when -1).
+struct StreamNode {
+    std::string name;
+    int64_t out_h = 0;
+    int64_t step = 1;  // chunks start on multiples of step (and end on one or at out_h)
+    int ring = -1;
+    // The producers of what this node reads, and for each the input rows [*a, *b) that output
+    // rows [y0, y1) read (clipped to the producer's rows).
+    struct Input {
+        int node = -1;
+        std::function<void(int64_t y0, int64_t y1, int64_t* a, int64_t* b)> rows;
+        int reader = -1;  // set by Stream::add_node
+    };
+    std::vector<Input> inputs;
+    // Scratch floats for a chunk of `rows` output rows with `threads` threads (0: none).
+    std::function<int64_t(int64_t rows, int threads)> scratch;
+    // Computes output rows [y0, y1); the input rows are present, the output rows have slots.
+    std::function<Status(const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch)> run;
+};
+
+class Stream {
+  public:
+    int add_ring(int64_t c, int64_t h, int64_t w);
+    RowRing& ring(int id) { return rings_[static_cast<size_t>(id)]; }
+    const RowRing& ring(int id) const { return rings_[static_cast<size_t>(id)]; }
+    int add_node(StreamNode node);
+    const StreamNode& node(int id) const { return nodes_[static_cast<size_t>(id)].n; }
+
+    // Dry run of the schedule that delivers `sink`'s rows `stripe_rows` at a time with
+    // `threads` threads: sizes every ring and the scratch. Call once, before run().
+    Status plan(int sink, int64_t stripe_rows, int threads);
+    // Floats of the arena the plan needs (saturating), and its bytes.
+    int64_t arena_floats() const { return arena_floats_; }
+    uint64_t bytes() const { return static_cast<uint64_t>(arena_floats_) * sizeof(float); }
+    // Runs the planned schedule on `arena` (arena_floats() floats).
+    Status run(const ops::Context& ctx, float* arena);
+
+  private:
+    struct State {
+        StreamNode n;
+        int64_t cap = 1;  // rows per chunk
+        int64_t done = 0;
+        int64_t max_chunk = 0;
+    };
+    Status ensure(const ops::Context* ctx, int id, int64_t y_end);
+    std::vector<RowRing> rings_;
+    std::vector<State> nodes_;
+    int sink_ = -1;
+    int64_t stripe_ = 0;
+    int threads_ = 1;
+    int64_t arena_floats_ = 0;
+    int64_t scratch_floats_ = 0;
+    float* scratch_ = nullptr;
+};
+
+// Chunk-size helper: rows of a node at `out_h` rows per stripe of `stripe` rows of a sink
+// `sink_h` rows high (at least one step).
+int64_t scaled_rows(int64_t stripe, int64_t out_h, int64_t sink_h, int64_t step);
+
+}  // namespace lucent::models

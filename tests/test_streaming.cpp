@@ -1,0 +1,94 @@
+// Streaming execution (models/stream.h): every stripe height gives the same bits as the
+// whole-image path, for every thread count and tier; the plan's arena is what run() uses.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "models/graph.h"
+#include "tests/util/isa_param.h"
+#include "tests/util/rng.h"
+#include "weights/weight_file.h"
+
+#ifndef LUCENT_GOLDEN_MODELS_DIR
+#error "LUCENT_GOLDEN_MODELS_DIR must name the committed fixture folder"
+#endif
+
+namespace lucent {
+namespace {
+
+std::unique_ptr<models::Graph> load(const std::string& name, const ops::KernelTable& k) {
+    Result<weights::WeightFile> wf =
+        weights::WeightFile::open(std::string(LUCENT_GOLDEN_MODELS_DIR) + "/" + name + ".lcw");
+    EXPECT_TRUE(wf.ok()) << wf.status().message();
+    Result<std::unique_ptr<models::Graph>> g = models::load_graph(wf.value(), k, {});
+    EXPECT_TRUE(g.ok()) << g.status().message();
+    return std::move(g).value();
+}
+
+std::vector<float> run(const models::Graph& g, const ops::Context& ctx, const Tensor& in,
+                       int64_t stripe) {
+    Shape os;
+    EXPECT_TRUE(g.output_shape(in.shape(), &os).ok());
+    Result<Tensor> out = Tensor::create(os);
+    EXPECT_TRUE(out.ok());
+    const Status st = g.run(ctx, in, out.value(), stripe);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return std::vector<float>(out.value().data(), out.value().data() + os.numel());
+}
+
+class StreamingPerIsa : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(StreamingPerIsa, EveryStripeHeightIsBitIdenticalToTheWholeImage) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const ops::KernelTable& k = ops::kernels_for(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    test::Rng rng(seed);
+    for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3"}) {
+        const std::unique_ptr<models::Graph> g = load(name, k);
+        for (const Shape& s : {Shape{1, 3, 1, 1}, Shape{1, 3, 2, 2}, Shape{1, 3, 9, 5},
+                               Shape{2, 3, 7, 12}}) {
+            SCOPED_TRACE(std::string(name) + " " + s.str());
+            Result<Tensor> in = Tensor::create(s);
+            ASSERT_TRUE(in.ok());
+            rng.fill(in.value().data(), s.numel(), 0.0f, 1.0f);
+            ops::Context one;
+            one.k = &k;
+            one.num_threads = 1;
+            const std::vector<float> whole = run(*g, one, in.value(), models::Graph::kWholeImage);
+            for (int threads : {1, 2, 3}) {
+                ops::Context ctx = one;
+                ctx.num_threads = threads;
+                for (int64_t stripe : {1, 2, 3, 5, 8, 0}) {
+                    EXPECT_EQ(run(*g, ctx, in.value(), stripe), whole)
+                        << "stripe " << stripe << ", " << threads << " threads";
+                }
+            }
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, StreamingPerIsa, ::testing::ValuesIn(test::all_isas()),
+                         test::IsaName());
+
+TEST(Streaming, ChannelAttentionFallsBackToTheWholeImage) {
+    const ops::KernelTable& k = ops::kernels();
+    const std::unique_ptr<models::Graph> g = load("ssr_unshuffle2_ca", k);
+    Result<std::unique_ptr<models::StreamRun>> p = g->plan_stream(Shape{1, 3, 8, 8}, 4, 1);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status().code(), StatusCode::kUnsupported);
+}
+
+TEST(Streaming, PlanShrinksWithTheStripe) {
+    const ops::KernelTable& k = ops::kernels();
+    const std::unique_ptr<models::Graph> g = load("ssr_nearest_x4", k);
+    const Shape s{1, 3, 200, 64};
+    Result<std::unique_ptr<models::StreamRun>> small = g->plan_stream(s, 4, 1);
+    Result<std::unique_ptr<models::StreamRun>> large = g->plan_stream(s, 800, 1);
+    ASSERT_TRUE(small.ok() && large.ok());
+    EXPECT_LT(small.value()->bytes() * 4, large.value()->bytes());
+}
+
+}  // namespace
+}  // namespace lucent
