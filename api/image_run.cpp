@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "api/model_impl.h"
 #include "api/no_throw.h"
@@ -88,14 +89,17 @@ Result<Layout> layout_for(int64_t model_channels, int32_t channels) {
     return l;
 }
 
-// Every size run_image() needs, computed once.
+// Every size run_image() needs, computed once. Streaming models (stream != null) convert pixel
+// rows to float rows as the graph pulls them and quantise output rows as they come, so neither
+// float image exists; otherwise the whole float input and output are allocated.
 struct ImagePlan {
     Layout layout;
-    Dims in_dims, out_dims;    // the model's tensors (batch 1)
-    ImageSize out_size;        // the output image
-    uint64_t model_bytes = 0;  // Model::working_bytes(in_dims)
-    int64_t src_floats = 0;    // the float NCHW input
-    int64_t dst_floats = 0;    // the float NCHW output
+    Dims in_dims, out_dims;  // the model's tensors (batch 1)
+    ImageSize out_size;      // the output image
+    std::unique_ptr<models::StreamRun> stream;
+    uint64_t model_bytes = 0;  // the stream's arena, or the graph's whole-image working memory
+    int64_t src_floats = 0;    // the float NCHW input (whole-image path)
+    int64_t dst_floats = 0;    // the float NCHW output (whole-image path)
     int64_t alpha_in_floats = 0, alpha_out_floats = 0;
 
     uint64_t total_bytes() const {
@@ -107,12 +111,12 @@ struct ImagePlan {
     }
 };
 
-Result<ImagePlan> plan_image(const Model& m, int64_t width, int64_t height, int32_t channels) {
+Result<ImagePlan> plan_image(const Model& m, const Model::Impl& impl, int64_t width, int64_t height,
+                             int32_t channels, bool traced) {
     ImagePlan p;
     LUCENT_ASSIGN_OR_RETURN(p.layout, layout_for(m.in_channels(), channels));
     p.in_dims = Dims{1, m.in_channels(), height, width};
     LUCENT_RETURN_IF_ERROR(m.output_dims(p.in_dims, &p.out_dims));
-    LUCENT_ASSIGN_OR_RETURN(p.model_bytes, m.working_bytes(p.in_dims));
     const bool back_to_gray = p.layout.gray_to_rgb && p.out_dims.c == 3;
     const int64_t color = back_to_gray ? 1 : p.out_dims.c;
     const int64_t out_channels = color + (p.layout.alpha ? 1 : 0);
@@ -122,14 +126,26 @@ Result<ImagePlan> plan_image(const Model& m, int64_t width, int64_t height, int3
                            "an image holds (use the float NCHW Model::run)",
                            static_cast<long long>(p.out_dims.c));
     p.out_size = ImageSize{p.out_dims.w, p.out_dims.h, static_cast<int32_t>(out_channels)};
+    if (p.layout.alpha) p.alpha_in_floats = height * width;
+    const uint64_t limit = m.memory_limit();
+    const uint64_t alpha_bytes = static_cast<uint64_t>(p.alpha_in_floats) * sizeof(float);
+    if (!traced) {
+        // The stream gets what the limit leaves after the alpha plane.
+        const uint64_t budget = limit == 0 ? 0 : (limit > alpha_bytes ? limit - alpha_bytes : 1);
+        LUCENT_ASSIGN_OR_RETURN(p.stream,
+                                impl.plan_stream(Shape{1, p.in_dims.c, height, width}, budget));
+    }
+    if (p.stream != nullptr) {
+        p.model_bytes = p.stream->bytes();
+        return p;
+    }
+    p.model_bytes =
+        impl.graph->working_bytes(Shape{1, p.in_dims.c, height, width}, m.num_threads());
     p.src_floats = p.in_dims.count();
     p.dst_floats = p.out_dims.count();
-    if (p.layout.alpha) {
-        p.alpha_in_floats = height * width;
-        // RED keeps alpha as it is (no second plane); SSR resizes it.
-        if (p.out_dims.h != height || p.out_dims.w != width)
-            p.alpha_out_floats = p.out_dims.h * p.out_dims.w;
-    }
+    // RED keeps alpha as it is (no second plane); SSR resizes it.
+    if (p.layout.alpha && (p.out_dims.h != height || p.out_dims.w != width))
+        p.alpha_out_floats = p.out_dims.h * p.out_dims.w;
     return p;
 }
 
@@ -220,7 +236,8 @@ Status Model::output_image_size(int64_t width, int64_t height, int32_t channels,
     return no_throw("output_image_size", [&]() -> Status {
         if (out == nullptr)
             return make_status(StatusCode::kInvalidArgument, "output_image_size: out is null");
-        LUCENT_ASSIGN_OR_RETURN(const ImagePlan plan, plan_image(*this, width, height, channels));
+        LUCENT_ASSIGN_OR_RETURN(const ImagePlan plan,
+                                plan_image(*this, *impl_, width, height, channels, false));
         *out = plan.out_size;
         return Status();
     });
@@ -228,7 +245,8 @@ Status Model::output_image_size(int64_t width, int64_t height, int32_t channels,
 
 Result<uint64_t> Model::image_working_bytes(int64_t width, int64_t height, int32_t channels) const {
     return no_throw("image_working_bytes", [&]() -> Result<uint64_t> {
-        LUCENT_ASSIGN_OR_RETURN(const ImagePlan plan, plan_image(*this, width, height, channels));
+        LUCENT_ASSIGN_OR_RETURN(const ImagePlan plan,
+                                plan_image(*this, *impl_, width, height, channels, false));
         return plan.total_bytes();
     });
 }
@@ -249,8 +267,9 @@ Status Model::run_image_traced(const ConstImageView& in, const ImageView& out,
                                           in.channels, in.type, in.stride_bytes));
         LUCENT_RETURN_IF_ERROR(check_view("out", out.data, out.size_bytes, out.width, out.height,
                                           out.channels, out.type, out.stride_bytes));
-        LUCENT_ASSIGN_OR_RETURN(const ImagePlan plan,
-                                plan_image(*this, in.width, in.height, in.channels));
+        const bool traced = observe != nullptr && *observe;
+        LUCENT_ASSIGN_OR_RETURN(
+            ImagePlan plan, plan_image(*this, *impl_, in.width, in.height, in.channels, traced));
         if (out.width != plan.out_size.width || out.height != plan.out_size.height ||
             out.channels != plan.out_size.channels)
             return make_status(
@@ -277,16 +296,6 @@ Status Model::run_image_traced(const ConstImageView& in, const ImageView& out,
         const size_t in_stride = stride_of(in.width, in.channels, in.type, in.stride_bytes);
         const uint8_t* in_bytes = static_cast<const uint8_t*>(in.data);
 
-        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer src, AlignedBuffer::create(plan.src_floats));
-        for (int64_t ch = 0; ch < plan.in_dims.c; ++ch) {
-            const int64_t from = l.gray_to_rgb ? 0 : ch;
-            float* dst_plane = src.data() + ch * plane;
-            for (int64_t y = 0; y < h; ++y) {
-                const uint8_t* row = in_bytes + static_cast<size_t>(y) * in_stride;
-                for (int64_t x = 0; x < w; ++x)
-                    dst_plane[y * w + x] = load_sample(row, x * in.channels + from, in.type);
-            }
-        }
         AlignedBuffer alpha_in, alpha_out;
         if (l.alpha) {
             LUCENT_ASSIGN_OR_RETURN(alpha_in, AlignedBuffer::create(plan.alpha_in_floats));
@@ -305,18 +314,86 @@ Status Model::run_image_traced(const ConstImageView& in, const ImageView& out,
                                        static_cast<long long>(i / w),
                                        static_cast<long long>(i % w));
         }
+        const Dims& od = plan.out_dims;
+        const bool back_to_gray = l.gray_to_rgb && od.c == 3;
+        const int32_t color = back_to_gray ? 1 : static_cast<int32_t>(od.c);
+        const size_t out_stride = stride_of(out.width, out.channels, out.type, out.stride_bytes);
+        uint8_t* out_bytes = static_cast<uint8_t*>(out.data);
+        ops::Context ctx;
+        ctx.k = &ops::kernels_for(impl_->isa);
+        ctx.num_threads = impl_->options.num_threads;
+        if (plan.stream != nullptr) {
+            // Pixel rows in, pixel rows out: the source converts (and checks) the rows the
+            // graph pulls; the sink quantises each output stripe, with alpha resized per row.
+            const models::RowSource source = [&](Rows d) -> Status {
+                for (int64_t ch = 0; ch < d.c; ++ch) {
+                    const int64_t from = l.gray_to_rgb ? 0 : ch;
+                    for (int64_t y = d.row0; y < d.end(); ++y) {
+                        const uint8_t* row = in_bytes + static_cast<size_t>(y) * in_stride;
+                        float* dst_row = d.row(ch, y);
+                        for (int64_t x = 0; x < w; ++x) {
+                            dst_row[x] = load_sample(row, x * in.channels + from, in.type);
+                            if (!std::isfinite(dst_row[x]))
+                                return make_status(
+                                    StatusCode::kInvalidArgument,
+                                    "the input holds %s at row %lld, column %lld, channel %lld; "
+                                    "inputs must be finite",
+                                    std::isnan(dst_row[x]) ? "NaN" : "infinity",
+                                    static_cast<long long>(y), static_cast<long long>(x),
+                                    static_cast<long long>(from));
+                        }
+                    }
+                }
+                return Status();
+            };
+            std::vector<float> alpha_rows;
+            const models::RowSink sink = [&](ConstRows r) -> Status {
+                const float* alpha = nullptr;
+                if (l.alpha && (od.h != h || od.w != w)) {
+                    alpha_rows.resize(static_cast<size_t>(r.rows * od.w));
+                    ops::upsample_bilinear_rows(
+                        ctx, ConstTensorView{alpha_in.data(), Shape{1, 1, h, w}},
+                        Rows{alpha_rows.data(), 1, od.h, od.w, r.row0, r.rows, r.rows * od.w});
+                    alpha = alpha_rows.data() - r.row0 * od.w;
+                } else if (l.alpha) {
+                    alpha = alpha_in.data();
+                }
+                for (int64_t y = r.row0; y < r.end(); ++y) {
+                    uint8_t* row = out_bytes + static_cast<size_t>(y) * out_stride;
+                    for (int64_t x = 0; x < od.w; ++x) {
+                        const int64_t base = x * out.channels;
+                        if (back_to_gray) {
+                            store_sample(row, base, out.type,
+                                         (r.row(0, y)[x] + r.row(1, y)[x] + r.row(2, y)[x]) / 3.0f);
+                        } else {
+                            for (int32_t ch = 0; ch < color; ++ch)
+                                store_sample(row, base + ch, out.type, r.row(ch, y)[x]);
+                        }
+                        if (l.alpha) store_sample(row, base + color, out.type, alpha[y * od.w + x]);
+                    }
+                }
+                return Status();
+            };
+            return plan.stream->run(ctx, source, sink);
+        }
 
+        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer src, AlignedBuffer::create(plan.src_floats));
+        for (int64_t ch = 0; ch < plan.in_dims.c; ++ch) {
+            const int64_t from = l.gray_to_rgb ? 0 : ch;
+            float* dst_plane = src.data() + ch * plane;
+            for (int64_t y = 0; y < h; ++y) {
+                const uint8_t* row = in_bytes + static_cast<size_t>(y) * in_stride;
+                for (int64_t x = 0; x < w; ++x)
+                    dst_plane[y * w + x] = load_sample(row, x * in.channels + from, in.type);
+            }
+        }
         LUCENT_ASSIGN_OR_RETURN(AlignedBuffer dst, AlignedBuffer::create(plan.dst_floats));
         LUCENT_RETURN_IF_ERROR(run_traced(src.data(), plan.in_dims, dst.data(), observe));
         src = AlignedBuffer();
 
-        const Dims& od = plan.out_dims;
         const float* alpha = alpha_in.data();
         if (l.alpha && plan.alpha_out_floats != 0) {
             LUCENT_ASSIGN_OR_RETURN(alpha_out, AlignedBuffer::create(plan.alpha_out_floats));
-            ops::Context ctx;
-            ctx.k = &ops::kernels_for(impl_->isa);
-            ctx.num_threads = impl_->options.num_threads;
             LUCENT_RETURN_IF_ERROR(
                 ops::upsample_bilinear(ctx, ConstTensorView{alpha_in.data(), Shape{1, 1, h, w}},
                                        TensorView{alpha_out.data(), Shape{1, 1, od.h, od.w}}));
@@ -324,10 +401,6 @@ Status Model::run_image_traced(const ConstImageView& in, const ImageView& out,
         }
 
         const int64_t oplane = od.h * od.w;
-        const bool back_to_gray = l.gray_to_rgb && od.c == 3;
-        const int32_t color = back_to_gray ? 1 : static_cast<int32_t>(od.c);
-        const size_t out_stride = stride_of(out.width, out.channels, out.type, out.stride_bytes);
-        uint8_t* out_bytes = static_cast<uint8_t*>(out.data);
         const float* d = dst.data();
         for (int64_t y = 0; y < od.h; ++y) {
             uint8_t* row = out_bytes + static_cast<size_t>(y) * out_stride;

@@ -2,6 +2,7 @@
 // The interleaved-image path is image_run.cpp.
 #include "lucent/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -39,6 +40,11 @@ Status check_finite(const float* in, const Dims& d) {
 
 Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 
+// Output rows per stripe when Options::stripe_rows is 0 and memory allows it: enough rows that
+// every layer's chunk keeps both cores busy and the per-chunk overheads small
+// (bench/stream_memory.py).
+constexpr int64_t kDefaultStripeRows = 64;
+
 Status check_options(const Options& o) {
     if (o.num_threads < 0 || o.num_threads > 1024)
         return make_status(StatusCode::kInvalidArgument,
@@ -52,6 +58,10 @@ Status check_options(const Options& o) {
     if (o.precision == Precision::kBf16)
         return make_status(StatusCode::kUnsupported,
                            "precision bf16 is not available in this version of Lucent; use fp32");
+    if (o.stripe_rows < 0)
+        return make_status(StatusCode::kInvalidArgument,
+                           "Options::stripe_rows is %lld; it must be 0 (automatic) or more",
+                           static_cast<long long>(o.stripe_rows));
     if (o.precision != Precision::kFp32)
         return make_status(StatusCode::kInvalidArgument,
                            "Options::precision is %d; it must be fp32 (0) or bf16 (1)",
@@ -77,6 +87,35 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
 }
 
 }  // namespace
+
+Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape& one,
+                                                                    uint64_t budget) const {
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(graph->output_shape(one, &os));
+    const int threads = resolve_threads(options.num_threads);
+    int64_t stripe =
+        std::min(options.stripe_rows > 0 ? options.stripe_rows : kDefaultStripeRows, os.h);
+    Result<std::unique_ptr<models::StreamRun>> plan = graph->plan_stream(one, stripe, threads);
+    if (!plan.ok() && plan.status().code() == StatusCode::kUnsupported)
+        return std::unique_ptr<models::StreamRun>();
+    LUCENT_RETURN_IF_ERROR(plan.status());
+    while (budget != 0 && plan.value()->bytes() > budget && stripe > 1 &&
+           options.stripe_rows == 0) {
+        stripe = (stripe + 1) / 2;
+        plan = graph->plan_stream(one, stripe, threads);
+        LUCENT_RETURN_IF_ERROR(plan.status());
+    }
+    if (budget != 0 && plan.value()->bytes() > budget)
+        return make_status(StatusCode::kOutOfMemory,
+                           "a %lldx%lld input streamed in stripes of %lld output rows needs %s of "
+                           "working memory, more than the %s limit%s",
+                           static_cast<long long>(one.w), static_cast<long long>(one.h),
+                           static_cast<long long>(stripe),
+                           format_bytes(plan.value()->bytes()).c_str(),
+                           format_bytes(budget).c_str(),
+                           options.stripe_rows == 0 ? " (one-row stripes do not fit either)" : "");
+    return plan;
+}
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::Model(Model&&) noexcept = default;
@@ -146,6 +185,9 @@ Result<uint64_t> Model::working_bytes(const Dims& in) const {
     return no_throw("working_bytes", [&]() -> Result<uint64_t> {
         Shape os;
         LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
+                                impl_->plan_stream(Shape{1, in.c, in.h, in.w}, memory_limit()));
+        if (plan != nullptr) return plan->bytes();
         return impl_->graph->working_bytes(to_shape(in),
                                            resolve_threads(impl_->options.num_threads));
     });
@@ -165,21 +207,30 @@ Status Model::run_traced(const float* in, const Dims& in_dims, float* out,
     return no_throw("Model::run", [&]() -> Status {
         if (in == nullptr || out == nullptr)
             return make_status(StatusCode::kInvalidArgument, "Model::run: null input or output");
-        LUCENT_ASSIGN_OR_RETURN(const uint64_t need, working_bytes(in_dims));
+        Shape os;
+        LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));
         const uint64_t limit = memory_limit();
+        const bool traced = observe != nullptr && *observe;
+        std::unique_ptr<models::StreamRun> plan;
+        if (!traced) {
+            LUCENT_ASSIGN_OR_RETURN(
+                plan, impl_->plan_stream(Shape{1, in_dims.c, in_dims.h, in_dims.w}, limit));
+        }
+        const uint64_t need =
+            plan != nullptr ? plan->bytes()
+                            : impl_->graph->working_bytes(
+                                  to_shape(in_dims), resolve_threads(impl_->options.num_threads));
         if (limit != 0 && need > limit)
             return make_status(
                 StatusCode::kOutOfMemory,
                 "a %lldx%lld input (batch %lld) needs about %s of working memory, more "
-                "than the %s %s; use a smaller image (tiled processing of large images "
-                "is not available yet)",
+                "than the %s %s; use a smaller image%s",
                 static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
                 static_cast<long long>(in_dims.n), format_bytes(need).c_str(),
                 format_bytes(limit).c_str(),
-                impl_->options.max_memory_bytes ? "limit set" : "of usable memory");
+                impl_->options.max_memory_bytes ? "limit set" : "of usable memory",
+                traced ? " (a traced run keeps every layer of the whole image)" : "");
         LUCENT_RETURN_IF_ERROR(check_finite(in, in_dims));
-        Shape os;
-        LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));
         ops::Context ctx;
         ctx.k = &ops::kernels_for(impl_->isa);
         ctx.num_threads = impl_->options.num_threads;
@@ -191,8 +242,8 @@ Status Model::run_traced(const float* in, const Dims& in_dims, float* out,
             ctx.trace = &trace;
             (*observe)("input", "input", in, in_dims);
         }
-        LUCENT_RETURN_IF_ERROR(
-            impl_->graph->run(ctx, ConstTensorView{in, to_shape(in_dims)}, TensorView{out, os}));
+        LUCENT_RETURN_IF_ERROR(impl_->graph->run_planned(
+            ctx, ConstTensorView{in, to_shape(in_dims)}, TensorView{out, os}, plan.get()));
         if (ctx.trace != nullptr) (*observe)("output", "output", out, Dims{os.n, os.c, os.h, os.w});
         return Status();
     });

@@ -17,6 +17,12 @@ struct Model::Impl {
     Isa isa = Isa::kScalar;
     Options options;
     std::string name;
+
+    // The streaming plan for one image of `one` (batch 1) within `budget` bytes of working
+    // memory: Options::stripe_rows when set, else the default stripe, halved until the plan
+    // fits. nullptr when this graph or variant does not stream (the whole-image path runs);
+    // kOutOfMemory, naming the sizes, when not even one-row stripes fit.
+    Result<std::unique_ptr<models::StreamRun>> plan_stream(const Shape& one, uint64_t budget) const;
 };
 
 }  // namespace lucent

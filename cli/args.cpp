@@ -33,7 +33,10 @@ const char kUsage[] =
     "  --threads N        worker threads, 0 = all cores (default 0; at most 4x the cores)\n"
     "  --isa NAME         highest kernel tier: scalar, avx2 or avx512 (default: best available)\n"
     "  --reference        scalar kernels and direct convolution (the audit path)\n"
-    "  --max-memory MIB   refuse inputs needing more memory (default: usable memory)\n"
+    "  --max-memory MIB   working-memory budget: SSR streams in narrower stripes to fit it, and\n"
+    "                     inputs that cannot fit are refused (default: usable memory)\n"
+    "  --stripe-rows N    output rows per streaming stripe (default: chosen; any N gives the\n"
+    "                     same output bits; for tests and tuning)\n"
     "  --dump DIR         also write every layer's output to DIR (.npy + manifest.json;\n"
     "                     converters/audit.py compares them with PyTorch)\n"
     "  --profile          print each layer's time to stderr (bench/profile_layers.py)\n"
@@ -111,6 +114,11 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
             if (!parse_int(next, 1, 1LL << 40, &v))
                 return "--max-memory needs a size in MiB from 1 to 2^40";
             a->max_memory = static_cast<uint64_t>(v) << 20;
+            ++i;
+        } else if (arg == "--stripe-rows") {
+            if (!parse_int(next, 1, 1LL << 30, &v))
+                return "--stripe-rows needs an integer from 1 to 2^30";
+            a->stripe_rows = v;
             ++i;
         } else if (arg == "--dump") {
             if (!next || !*next) return "--dump needs a folder";

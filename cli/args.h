@@ -24,6 +24,7 @@ struct Args {
     Isa isa = Isa::kAvx512;
     bool reference = false, verbose = false, quiet = false, help = false;
     uint64_t max_memory = 0;  // bytes; 0 = the library's default
+    int64_t stripe_rows = 0;  // 0 = the library's choice
     std::string dump;         // --dump DIR: every layer's output (one input only)
     bool profile = false;     // --profile: per-layer time on stderr
 };

@@ -37,6 +37,7 @@ int run(const lucent::cli::Args& a) {
     opt.max_isa = a.isa;
     opt.reference = a.reference;
     opt.max_memory_bytes = a.max_memory;
+    opt.stripe_rows = a.stripe_rows;
     const lucent::ModelKind kind =
         a.command == "upscale" ? lucent::ModelKind::kSsr : lucent::ModelKind::kRed;
     lucent::Result<lucent::Model> model = a.model.empty() ? lucent::Model::load_default(kind, opt)

@@ -44,20 +44,31 @@ Status load_channel_attention(const weights::WeightFile& wf, const std::string& 
 Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                   int64_t stripe_rows) const {
     Shape os;
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "input", in.data, in.shape));
-    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
-    LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
-    const Shape one{1, in.shape.c, in.shape.h, in.shape.w};
     std::unique_ptr<StreamRun> plan;
     if (!tracing(ctx) && stripe_rows != kWholeImage) {
         Result<std::unique_ptr<StreamRun>> p =
-            plan_stream(one, stripe_rows > 0 ? stripe_rows : os.h, resolve_threads(ctx.num_threads));
+            plan_stream(Shape{1, in.shape.c, in.shape.h, in.shape.w},
+                        stripe_rows > 0 ? stripe_rows : os.h, resolve_threads(ctx.num_threads));
         if (p.ok()) {
             plan = std::move(p).value();
         } else if (p.status().code() != StatusCode::kUnsupported) {
             return p.status();
         }
+    }
+    return run_planned(ctx, in, out, plan.get());
+}
+
+Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorView out,
+                          StreamRun* plan) const {
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "input", in.data, in.shape));
+    LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "output", out.data, out.shape));
+    LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
+    LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
+    AlignedBuffer arena;
+    if (plan != nullptr) {
+        LUCENT_ASSIGN_OR_RETURN(arena, AlignedBuffer::create(plan->stream().arena_floats()));
     }
     for (int64_t n = 0; n < in.shape.n; ++n) {
         const ConstTensorView src = image_of(in, n);
@@ -80,7 +91,7 @@ Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                             static_cast<size_t>(r.rows * r.w) * sizeof(float));
             return Status();
         };
-        LUCENT_RETURN_IF_ERROR(plan->run(ctx, source, sink));
+        LUCENT_RETURN_IF_ERROR(plan->run_on(ctx, source, sink, arena.data()));
     }
     return Status();
 }

@@ -70,6 +70,10 @@ class Graph {
     static constexpr int64_t kWholeImage = -1;
     Status run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                int64_t stripe_rows = 0) const;
+    // As run(), each image streamed through `plan` (planned for one image of in's shape), or
+    // through run_image() when plan is null.
+    Status run_planned(const ops::Context& ctx, ConstTensorView in, TensorView out,
+                       StreamRun* plan) const;
     // Plans streaming one image of shape `in` (n = 1) in stripes of `stripe_rows` output rows
     // with `threads` threads; kUnsupported for graphs or variants that cannot stream.
     virtual Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,

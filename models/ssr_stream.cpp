@@ -68,9 +68,8 @@ class SsrStreamBuilder {
         };
         Stream* s = &s_;
         const int64_t oc = cv.params().out_ch;
-        n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc](const ops::Context& ctx,
-                                                                 int64_t y0, int64_t y1,
-                                                                 float* scratch) {
+        n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc](
+                    const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {
             int64_t a = 0, b = 0;
             c->input_rows(y0, y1, in_h, &a, &b);
             return c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b),
@@ -275,8 +274,8 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
         x_ring = r;
     }
     const int f_ring = s.add_ring(nf, h, w);
-    const int f_node = b.conv("conv_first", conv_first_, x_ring, 0, c.in_ch * u * u, {x_node},
-                              f_ring, 0);
+    const int f_node =
+        b.conv("conv_first", conv_first_, x_ring, 0, c.in_ch * u * u, {x_node}, f_ring, 0);
     int body_ring = f_ring, body_node = f_node;
     if (c.nb > 0) {
         // D rings: dense[j] of every RDB; x of RRDB i is channels [0, nf) of dense[3i].
@@ -300,8 +299,8 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
                     b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, nf + 4 * gc, writers, c5_ring, 0);
                 // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
                 const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
-                const int res = b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer},
-                                        1.0f, next_ring, nf);
+                const int res = b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer}, 1.0f,
+                                        next_ring, nf);
                 if (j < 2) {
                     d_ring = next_ring;
                     x_writer = res;
@@ -311,7 +310,8 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
                 }
             }
             // rrdb = 0.2 * rdb3 + x, into the next RRDB's first dense ring (or the body output).
-            const int out_ring = i + 1 < c.nb ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
+            const int out_ring =
+                i + 1 < c.nb ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
             x_writer = b.axpby(bn, t_ring, {t_node}, kResidualScale, rrdb_in_ring, {rrdb_in_node},
                                1.0f, out_ring, nf);
             d_ring = out_ring;

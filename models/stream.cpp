@@ -118,9 +118,9 @@ Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
     int64_t total = 0;
     for (const RowRing& r : rings_) {
         int64_t n = 0;
-        LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, r.channels(), std::max<int64_t>(r.capacity(), 1),
-                                                   r.width()},
-                                             "streaming buffer", &n));
+        LUCENT_RETURN_IF_ERROR(
+            checked_numel(Shape{1, r.channels(), std::max<int64_t>(r.capacity(), 1), r.width()},
+                          "streaming buffer", &n));
         total += n;
     }
     scratch_floats_ = 0;
@@ -129,8 +129,8 @@ Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
             scratch_floats_ = std::max(scratch_floats_, s.n.scratch(s.max_chunk, threads_));
     total += scratch_floats_;
     int64_t n = 0;
-    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, std::max<int64_t>(total, 1)},
-                                         "streaming arena", &n));
+    LUCENT_RETURN_IF_ERROR(
+        checked_numel(Shape{1, 1, 1, std::max<int64_t>(total, 1)}, "streaming arena", &n));
     arena_floats_ = total;
     return Status();
 }

@@ -294,8 +294,9 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
                                          "conv2d band buffers", &count));
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
     for (int64_t n = 0; n < os.n; ++n) {
-        const ConstRows src = rows_of(ConstTensorView{
-            in.data + n * in.shape.c * in.shape.plane(), Shape{1, in.shape.c, in.shape.h, in.shape.w}});
+        const ConstRows src =
+            rows_of(ConstTensorView{in.data + n * in.shape.c * in.shape.plane(),
+                                    Shape{1, in.shape.c, in.shape.h, in.shape.w}});
         const Rows dst =
             rows_of(TensorView{out.data + n * os.c * os.plane(), Shape{1, os.c, os.h, os.w}});
         LUCENT_RETURN_IF_ERROR(run_rows(ctx, src, dst, buf.data()));
@@ -303,8 +304,7 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     return Status();
 }
 
-void Conv2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first,
-                        int64_t* end) const {
+void Conv2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const {
     const int64_t lo = y0 * p_.stride_h - p_.pad_top;
     const int64_t hi = (y1 - 1) * p_.stride_h - p_.pad_top + p_.dilation_h * (p_.kernel_h - 1) + 1;
     *first = std::min(std::max<int64_t>(lo, 0), in_h);
@@ -345,7 +345,8 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
     AlignedBuffer own;
     if (scratch == nullptr) {
         const int threads = resolve_threads(ctx.num_threads);
-        LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows, threads)));
+        LUCENT_ASSIGN_OR_RETURN(own,
+                                AlignedBuffer::create(scratch_floats(in.w, out.rows, threads)));
         scratch = own.data();
     }
     if (winograd_) {
@@ -357,8 +358,9 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
 }
 
 Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
-    const int64_t out_w = (in_w + p_.pad_left + p_.pad_right - p_.dilation_w * (p_.kernel_w - 1) -
-                           1) / p_.stride_w + 1;
+    const int64_t out_w =
+        (in_w + p_.pad_left + p_.pad_right - p_.dilation_w * (p_.kernel_w - 1) - 1) / p_.stride_w +
+        1;
     if (winograd_) {
         const int64_t tiles_h = (out_rows + 1) / 2, tiles_w = (out_w + 1) / 2;
         // About 128 tiles per band keeps V and M in L2 and gives the GEMM long rows.

@@ -80,7 +80,8 @@ Status mul_pixels(const Context& ctx, ConstTensorView x, ConstTensorView g, Tens
 
 void add_scaled_rows(const Context& ctx, ConstRows x, float a, ConstRows y, float b, Rows out) {
     assert(x.c == out.c && y.c == out.c && x.w == out.w && y.w == out.w);
-    assert(x.row0 <= out.row0 && out.end() <= x.end() && y.row0 <= out.row0 && out.end() <= y.end());
+    assert(x.row0 <= out.row0 && out.end() <= x.end() && y.row0 <= out.row0 &&
+           out.end() <= y.end());
     const KernelTable& k = *ctx.k;
     const int64_t n = out.rows * out.w;
     parallel_for(out.c, ctx.num_threads, [&](int64_t c) {

@@ -68,8 +68,8 @@ void pixel_shuffle_rows(const Context& ctx, ConstRows in, int64_t r, Rows out) {
     const KernelTable& k = *ctx.k;
     parallel_for(out.c * out.rows, ctx.num_threads, [&](int64_t item) {
         const int64_t c = item / out.rows, y = out.row0 + item % out.rows;
-        k.pixel_shuffle_row(in.row(c * r * r + (y % r) * r, y / r), in.cs,
-                            static_cast<int32_t>(r), out.row(c, y), static_cast<int32_t>(out.w));
+        k.pixel_shuffle_row(in.row(c * r * r + (y % r) * r, y / r), in.cs, static_cast<int32_t>(r),
+                            out.row(c, y), static_cast<int32_t>(out.w));
     });
 }
 

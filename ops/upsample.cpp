@@ -61,10 +61,22 @@ Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out)
                                        Shape{os.n, os.c, 1, 1}, Shape{is.n, is.c, 1, 1}));
     LUCENT_RETURN_IF_ERROR(check_param("upsample_bilinear", "output width", os.w, 1, kMaxRow));
     LUCENT_RETURN_IF_ERROR(check_param("upsample_bilinear", "input width", is.w, 1, kMaxRow));
-    std::vector<int32_t> x0(static_cast<size_t>(os.w)), x1(static_cast<size_t>(os.w));
-    std::vector<float> lx0(static_cast<size_t>(os.w)), lx1(static_cast<size_t>(os.w));
-    for (int64_t x = 0; x < os.w; ++x) {
-        const LinearTap t = bilinear_tap(x, is.w, os.w);
+    for (int64_t n = 0; n < is.n; ++n) {
+        const ConstTensorView src{in.data + n * is.c * is.plane(), Shape{1, is.c, is.h, is.w}};
+        upsample_bilinear_rows(
+            ctx, src,
+            rows_of(TensorView{out.data + n * os.c * os.plane(), Shape{1, os.c, os.h, os.w}}));
+    }
+    return Status();
+}
+
+void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out) {
+    const Shape& is = in.shape;
+    assert(is.n == 1 && is.c == out.c);
+    std::vector<int32_t> x0(static_cast<size_t>(out.w)), x1(static_cast<size_t>(out.w));
+    std::vector<float> lx0(static_cast<size_t>(out.w)), lx1(static_cast<size_t>(out.w));
+    for (int64_t x = 0; x < out.w; ++x) {
+        const LinearTap t = bilinear_tap(x, is.w, out.w);
         const size_t i = static_cast<size_t>(x);
         x0[i] = t.i0;
         x1[i] = t.i1;
@@ -72,10 +84,10 @@ Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out)
         lx1[i] = t.l1;
     }
     const KernelTable& k = *ctx.k;
-    parallel_for(os.n * os.c * os.h, ctx.num_threads, [&](int64_t item) {
-        const int64_t y = item % os.h, nc = item / os.h;
-        const LinearTap ty = bilinear_tap(y, is.h, os.h);
-        const float* plane = in.data + nc * is.plane();
+    parallel_for(out.c * out.rows, ctx.num_threads, [&](int64_t item) {
+        const int64_t c = item / out.rows, y = out.row0 + item % out.rows;
+        const LinearTap ty = bilinear_tap(y, is.h, out.h);
+        const float* plane = in.data + c * is.plane();
         BilinearRowArgs a;
         a.r0 = plane + ty.i0 * is.w;
         a.r1 = plane + ty.i1 * is.w;
@@ -85,11 +97,10 @@ Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out)
         a.x1 = x1.data();
         a.lx0 = lx0.data();
         a.lx1 = lx1.data();
-        a.out = out.data + item * os.w;
-        a.width = static_cast<int32_t>(os.w);
+        a.out = out.row(c, y);
+        a.width = static_cast<int32_t>(out.w);
         k.bilinear_row(a);
     });
-    return Status();
 }
 
 }  // namespace lucent::ops

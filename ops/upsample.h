@@ -18,6 +18,8 @@ Status upsample_nearest(const Context& ctx, ConstTensorView in, int64_t r, Tenso
 // [out.row0 / r, (out.end() - 1) / r + 1)).
 void upsample_nearest_rows(const Context& ctx, ConstRows in, int64_t r, Rows out);
 Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out);
+// Streaming form: out's rows of the bilinear resize of one whole image `in` ([1, C, h, w]).
+void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out);
 
 // Source index and weights of bilinear output index dst (align_corners=False), as PyTorch
 // computes them in float. Shared with the reference implementation.

@@ -224,20 +224,40 @@ TEST(ImageApi, ChannelCountThatFitsNoRuleIsRefused) {
     for (int32_t c : {1, 2, 3, 4}) EXPECT_TRUE(m.output_image_size(3, 3, c, &os).ok()) << c;
 }
 
+TEST(ImageApi, MemoryLimitStreamsInNarrowerStripesWithTheSameBits) {
+    const std::string path = std::string(LUCENT_GOLDEN_MODELS_DIR) + "/ssr_nearest_x4.lcw";
+    Result<Model> free_run = Model::load(path);
+    Options opt;
+    opt.max_memory_bytes = 8 << 20;  // the default stripe needs ~28 MiB here
+    Result<Model> tight = Model::load(path, opt);
+    ASSERT_TRUE(free_run.ok() && tight.ok());
+    Result<uint64_t> need = tight.value().image_working_bytes(300, 200, 4);
+    ASSERT_TRUE(need.ok()) << need.status().message();
+    EXPECT_LE(need.value(), uint64_t{8} << 20);
+    EXPECT_LT(need.value(), free_run.value().image_working_bytes(300, 200, 4).value());
+    TestImage in = make_image(300, 200, 4, PixelType::kU8, 0, 1);
+    TestImage a = make_image(1200, 800, 4, PixelType::kU8, 0, 2);
+    TestImage b = make_image(1200, 800, 4, PixelType::kU8, 0, 3);
+    ASSERT_TRUE(free_run.value().run_image(in.view, a.view).ok());
+    const Status st = tight.value().run_image(in.view, b.view);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(a.bytes, b.bytes);
+}
+
 TEST(ImageApi, MemoryLimitRefusesBeforeAllocating) {
     Options opt;
-    opt.max_memory_bytes = 1 << 20;
+    opt.max_memory_bytes = 64 << 10;
     Result<Model> m =
         Model::load(std::string(LUCENT_GOLDEN_MODELS_DIR) + "/ssr_nearest_x4.lcw", opt);
     ASSERT_TRUE(m.ok());
-    Result<uint64_t> need = m.value().image_working_bytes(300, 200, 3);
-    ASSERT_TRUE(need.ok());
-    EXPECT_GT(need.value(), uint64_t{1} << 20);
-    TestImage in = make_image(300, 200, 3, PixelType::kU8, 0, 1);
-    TestImage out = make_image(1200, 800, 3, PixelType::kU8, 0, 2);
+    EXPECT_EQ(m.value().image_working_bytes(3000, 200, 3).status().code(),
+              StatusCode::kOutOfMemory);
+    TestImage in = make_image(3000, 200, 3, PixelType::kU8, 0, 1);
+    TestImage out = make_image(12000, 800, 3, PixelType::kU8, 0, 2);
     const Status st = m.value().run_image(in.view, out.view);
     EXPECT_EQ(st.code(), StatusCode::kOutOfMemory);
-    EXPECT_NE(st.message().find("1.0 MiB"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("64.0 KiB"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("one-row stripes"), std::string::npos) << st.message();
 }
 
 TEST(ImageApi, BufferBytes) {

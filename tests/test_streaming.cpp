@@ -47,8 +47,8 @@ TEST_P(StreamingPerIsa, EveryStripeHeightIsBitIdenticalToTheWholeImage) {
     test::Rng rng(seed);
     for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3"}) {
         const std::unique_ptr<models::Graph> g = load(name, k);
-        for (const Shape& s : {Shape{1, 3, 1, 1}, Shape{1, 3, 2, 2}, Shape{1, 3, 9, 5},
-                               Shape{2, 3, 7, 12}}) {
+        for (const Shape& s :
+             {Shape{1, 3, 1, 1}, Shape{1, 3, 2, 2}, Shape{1, 3, 9, 5}, Shape{2, 3, 7, 12}}) {
             SCOPED_TRACE(std::string(name) + " " + s.str());
             Result<Tensor> in = Tensor::create(s);
             ASSERT_TRUE(in.ok());

@@ -46,6 +46,10 @@ struct Options {
     uint64_t max_memory_bytes = 0;  // working-memory limit per run(); 0 = usable memory
                                     // (physical, or the cgroup/container limit if lower)
     Precision precision = Precision::kFp32;
+    // Rows of output per streaming stripe; 0 = chosen by Lucent (a stripe that runs at full
+    // speed, lowered until the run fits max_memory_bytes). Any value gives the same bits; a
+    // fixed one is for tests and tuning. Models that cannot stream ignore it.
+    int64_t stripe_rows = 0;
 };
 
 struct Dims {

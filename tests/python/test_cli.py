@@ -46,6 +46,11 @@ class Cli(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp, name)
 
+    def run_ok(self, args):
+        r = run_lucent(*args)
+        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        return r
+
     def fails(self, args, code, *needles, out=None, env=None):
         r = run_lucent(*args, env=env)
         self.assertEqual(r.returncode, code, f"{args}: {r.stderr}")
@@ -172,10 +177,17 @@ class Cli(unittest.TestCase):
         out = self.path("never.png")
         huge_png_header(self.path("huge.png"), 20000, 15000)  # stb_image's own cap is 2^30 bytes
         err = self.fails(["upscale", self.path("huge.png"), out], 1, "20000x15000", "memory", out=out)
-        self.assertIn("TiB", err)
+        self.assertIn("GiB of image buffers", err)  # streaming keeps the working memory small
+        # A memory limit narrows the streaming stripes; the output keeps its bits.
         Image.fromarray(self.rgba[..., :3]).save(self.path("small.png"))
-        self.fails(["upscale", "--max-memory", "1", self.path("small.png"), out], 1, "more than the 1.0 MiB",
-                   out=out)
+        self.run_ok(["upscale", self.path("small.png"), self.path("free.png")])
+        self.run_ok(["upscale", "--max-memory", "1", self.path("small.png"), self.path("tight.png")])
+        with open(self.path("free.png"), "rb") as a, open(self.path("tight.png"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        # Too wide for even one-row stripes in 1 MiB: refused before any work, with the sizes.
+        Image.fromarray(np.zeros((4, 3000, 3), np.uint8)).save(self.path("wide.png"))
+        self.fails(["upscale", "--max-memory", "1", self.path("wide.png"), out], 1, "more than the 1.0 MiB",
+                   "one-row stripes", out=out)
 
     def test_bad_weight_files(self):
         out = self.path("never.png")

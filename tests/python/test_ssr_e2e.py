@@ -88,6 +88,13 @@ class SsrEndToEnd(unittest.TestCase):
                 check_contract(self, fast, ref, False, f"{name} fastest path")
                 for isa in ("avx2", "scalar"):
                     check_contract(self, self.upscale(tmp, lcw, x, "--isa", isa), ref, False, f"{name} {isa}")
+                # Streaming: every stripe height gives the bits of the default run.
+                for stripe, threads in (("1", "1"), ("2", "2"), ("3", "3"), ("5", "2")):
+                    got = self.upscale(tmp, lcw, x, "--stripe-rows", stripe, "--threads", threads)
+                    self.assertTrue(np.array_equal(got, fast), f"{name}: --stripe-rows {stripe} differs")
+                avx2 = self.upscale(tmp, lcw, x, "--isa", "avx2")
+                self.assertTrue(np.array_equal(self.upscale(tmp, lcw, x, "--isa", "avx2", "--stripe-rows", "2"),
+                                               avx2), f"{name}: avx2 --stripe-rows 2 differs")
 
     def test_tiny_inputs(self):
         """1x1 and 2x1 inputs, including unshuffle factors larger than the input."""
@@ -103,6 +110,8 @@ class SsrEndToEnd(unittest.TestCase):
                         x = np.random.default_rng(SEED + h * 7 + w).random((h, w, 3), dtype=np.float32)
                         check_contract(self, self.upscale(tmp, lcw, x, "--reference"),
                                        torch_forward(model, x), True, f"{name} {h}x{w}")
+                        self.assertTrue(np.array_equal(self.upscale(tmp, lcw, x, "--stripe-rows", "1"),
+                                                       self.upscale(tmp, lcw, x)), f"{name} {h}x{w} stripes")
 
     def test_every_key_layout_and_file_format(self):
         kwargs, h, w = VARIANTS["nearest_x4"]
