@@ -2,9 +2,10 @@
 //
 // Rings (each holds only the rows still needed): the input rows, the unshuffled rows (when
 // the model unshuffles), the trunk feature F (its rows wait for the whole body: the longest
-// ring), one dense ring per RDB (nf + 4*gc channels: conv k reads a channel prefix and writes
-// the next gc channels, as in the whole-image path), the conv5 output and RRDB temporaries,
-// then one ring per upsampling layer at its resolution. Every node computes each element with
+// ring), each RRDB's input (held for its fifteen convs), one dense ring per RDB (nf + 4*gc
+// channels: conv k reads a channel prefix and writes the next gc channels, as in the
+// whole-image path; held only a few rows), the conv5 outputs and RDB results, then one ring
+// per upsampling layer at its resolution. Every node computes each element with
 // the operations run_image() uses, so the output is bit-identical for every stripe height.
 // Channel attention needs a whole-plane mean inside the body, so those models do not stream.
 #include <algorithm>
@@ -267,57 +268,53 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
     const int64_t h = hp / u, w = wp / u, nf = c.nf, gc = c.gc;
 
     const int in_ring = s.add_ring(c.in_ch, in.h, in.w);
-    int x_ring = in_ring, x_node = b.source(in_ring);
+    int first_ring = in_ring, first_node = b.source(in_ring);
     if (u > 1) {
         const int r = s.add_ring(c.in_ch * u * u, h, w);
-        x_node = b.unshuffle(in_ring, x_node, r, u);
-        x_ring = r;
+        first_node = b.unshuffle(in_ring, first_node, r, u);
+        first_ring = r;
     }
     const int f_ring = s.add_ring(nf, h, w);
     const int f_node =
-        b.conv("conv_first", conv_first_, x_ring, 0, c.in_ch * u * u, {x_node}, f_ring, 0);
+        b.conv("conv_first", conv_first_, first_ring, 0, c.in_ch * u * u, {first_node}, f_ring, 0);
     int body_ring = f_ring, body_node = f_node;
-    if (c.nb > 0) {
-        // D rings: dense[j] of every RDB; x of RRDB i is channels [0, nf) of dense[3i].
+    for (int64_t i = 0; i < c.nb; ++i) {
+        // RRDB i reads x (nf channels, its own ring: the RRDB residual needs x fifteen convs
+        // later, and a short-lived dense ring should not be held that long). Each RDB has a
+        // dense ring of nf + 4*gc channels whose first nf are its input.
+        const std::string bn = "body." + std::to_string(i);
+        const int x_ring = body_ring, x_node = body_node;
         int d_ring = s.add_ring(nf + 4 * gc, h, w);
-        int x_writer = b.copy("body.input", f_ring, f_node, d_ring, nf);
-        for (int64_t i = 0; i < c.nb; ++i) {
-            const std::string bn = "body." + std::to_string(i);
-            const int rrdb_in_ring = d_ring, rrdb_in_node = x_writer;
-            int t_ring = -1, t_node = -1;
-            for (int64_t j = 0; j < 3; ++j) {
-                const Rdb& rdb = rdbs_[static_cast<size_t>(i * 3 + j)];
-                const std::string rn = bn + ".rdb" + std::to_string(j + 1);
-                std::vector<int> writers = {x_writer};
-                for (int64_t k = 0; k < 4; ++k) {
-                    const int id = b.conv(rn + ".conv" + std::to_string(k + 1), rdb.conv[k], d_ring,
-                                          0, nf + k * gc, writers, d_ring, nf + k * gc);
-                    writers.push_back(id);
-                }
-                const int c5_ring = s.add_ring(nf, h, w);
-                const int c5 =
-                    b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, nf + 4 * gc, writers, c5_ring, 0);
-                // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
-                const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
-                const int res = b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer}, 1.0f,
-                                        next_ring, nf);
-                if (j < 2) {
-                    d_ring = next_ring;
-                    x_writer = res;
-                } else {
-                    t_ring = next_ring;
-                    t_node = res;
-                }
+        int x_writer = b.copy(bn + ".input", x_ring, x_node, d_ring, nf);
+        int t_ring = -1, t_node = -1;
+        for (int64_t j = 0; j < 3; ++j) {
+            const Rdb& rdb = rdbs_[static_cast<size_t>(i * 3 + j)];
+            const std::string rn = bn + ".rdb" + std::to_string(j + 1);
+            std::vector<int> writers = {x_writer};
+            for (int64_t k = 0; k < 4; ++k) {
+                const int id = b.conv(rn + ".conv" + std::to_string(k + 1), rdb.conv[k], d_ring, 0,
+                                      nf + k * gc, writers, d_ring, nf + k * gc);
+                writers.push_back(id);
             }
-            // rrdb = 0.2 * rdb3 + x, into the next RRDB's first dense ring (or the body output).
-            const int out_ring =
-                i + 1 < c.nb ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
-            x_writer = b.axpby(bn, t_ring, {t_node}, kResidualScale, rrdb_in_ring, {rrdb_in_node},
-                               1.0f, out_ring, nf);
-            d_ring = out_ring;
+            const int c5_ring = s.add_ring(nf, h, w);
+            const int c5 =
+                b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, nf + 4 * gc, writers, c5_ring, 0);
+            // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
+            const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
+            const int res =
+                b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer}, 1.0f, next_ring, nf);
+            if (j < 2) {
+                d_ring = next_ring;
+                x_writer = res;
+            } else {
+                t_ring = next_ring;
+                t_node = res;
+            }
         }
-        body_ring = d_ring;
-        body_node = x_writer;
+        // rrdb = 0.2 * rdb3 + x.
+        body_ring = s.add_ring(nf, h, w);
+        body_node =
+            b.axpby(bn, t_ring, {t_node}, kResidualScale, x_ring, {x_node}, 1.0f, body_ring, nf);
     }
     const int cb_ring = s.add_ring(nf, h, w);
     const int cb = b.conv("conv_body", conv_body_, body_ring, 0, nf, {body_node}, cb_ring, 0);

@@ -60,9 +60,11 @@ PY
 "$prefix/bin/lucent" upscale "$work/in.ppm" "$work/cli.ppm"
 "$work/cpp/upscale_ppm" "$work/in.ppm" "$work/cpp.ppm"
 "$work/upscale_ppm" "$work/in.ppm" "$work/c.ppm"
+"$work/cpp/stream_ppm" "$work/in.ppm" "$work/stream.ppm"
 cmp "$work/cli.ppm" "$work/cpp.ppm"
 cmp "$work/cli.ppm" "$work/c.ppm"
-echo "   C++ and C examples == lucent upscale ($(stat -c %s "$work/cli.ppm") bytes)"
+cmp "$work/cli.ppm" "$work/stream.ppm"
+echo "   C++, C and streaming examples == lucent upscale ($(stat -c %s "$work/cli.ppm") bytes)"
 
 echo "-- README snippets"
 /usr/bin/python3 tests/check_readme_snippets.py

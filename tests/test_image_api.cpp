@@ -3,6 +3,7 @@
 // the embedded defaults); and every bad argument refused with a status that names it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -242,6 +243,84 @@ TEST(ImageApi, MemoryLimitStreamsInNarrowerStripesWithTheSameBits) {
     const Status st = tight.value().run_image(in.view, b.view);
     ASSERT_TRUE(st.ok()) << st.message();
     EXPECT_EQ(a.bytes, b.bytes);
+}
+
+// Model::run_rows against Model::run: the same bits, rows delivered in order, stripes bounded.
+void check_run_rows(const std::string& file, const Dims& d, int64_t stripe, int64_t max_block) {
+    SCOPED_TRACE(file);
+    Options opt;
+    opt.stripe_rows = stripe;
+    Result<Model> m = Model::load(std::string(LUCENT_GOLDEN_MODELS_DIR) + "/" + file, opt);
+    ASSERT_TRUE(m.ok());
+    Dims od;
+    ASSERT_TRUE(m.value().output_dims(d, &od).ok());
+    test::Rng rng(test::test_seed());
+    std::vector<float> in(static_cast<size_t>(d.count()));
+    rng.fill(in.data(), d.count(), 0.0f, 1.0f);
+    std::vector<float> want(static_cast<size_t>(od.count())), got(want.size(), -1.0f);
+    ASSERT_TRUE(m.value().run(in.data(), d, want.data()).ok());
+    int64_t next = 0, largest = 0, pulled = 0;
+    const Status st = m.value().run_rows(
+        d,
+        [&](const Model::RowBlock& b) {
+            for (int64_t c = 0; c < b.channels; ++c)
+                std::copy(in.begin() + (c * d.h + b.y0) * d.w, in.begin() + (c * d.h + b.y1) * d.w,
+                          b.data + c * b.channel_stride);
+            pulled += b.y1 - b.y0;
+            return Status();
+        },
+        [&](const Model::RowBlock& b) {
+            EXPECT_EQ(b.y0, next);
+            next = b.y1;
+            largest = std::max(largest, b.y1 - b.y0);
+            for (int64_t c = 0; c < b.channels; ++c)
+                std::copy(b.data + c * b.channel_stride,
+                          b.data + c * b.channel_stride + (b.y1 - b.y0) * b.width,
+                          got.begin() + (c * od.h + b.y0) * od.w);
+            return Status();
+        });
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(next, od.h);
+    EXPECT_EQ(pulled, d.h);  // every input row pulled exactly once
+    EXPECT_LE(largest, max_block);
+    EXPECT_EQ(got, want);
+}
+
+TEST(ModelRunRows, StreamsSsrInStripesWithRunsBits) {
+    check_run_rows("ssr_nearest_x4.lcw", Dims{1, 3, 23, 17}, 5, 5);
+    check_run_rows("ssr_pixelshuffle_x3.lcw", Dims{1, 3, 9, 14}, 2, 2);
+}
+
+TEST(ModelRunRows, OtherModelsRunWholeAndDeliverAllRows) {
+    check_run_rows("red_bins1236.lcw", Dims{1, 3, 11, 13}, 0, 11);
+    check_run_rows("ssr_unshuffle2_ca.lcw", Dims{1, 3, 9, 8}, 3, 18);  // x2: all 18 rows
+}
+
+TEST(ModelRunRows, SourceErrorsAndBadArgumentsAreStatuses) {
+    Result<Model> m = Model::load(std::string(LUCENT_GOLDEN_MODELS_DIR) + "/ssr_nearest_x4.lcw");
+    ASSERT_TRUE(m.ok());
+    const auto ok_sink = [](const Model::RowBlock&) { return Status(); };
+    const Status st = m.value().run_rows(
+        Dims{1, 3, 8, 8},
+        [](const Model::RowBlock&) { return make_status(StatusCode::kIo, "camera unplugged"); },
+        ok_sink);
+    EXPECT_EQ(st.code(), StatusCode::kIo);
+    EXPECT_EQ(st.message(), "camera unplugged");
+    const Status nan = m.value().run_rows(
+        Dims{1, 3, 8, 8},
+        [](const Model::RowBlock& b) {
+            for (int64_t c = 0; c < b.channels; ++c)
+                std::fill(b.data + c * b.channel_stride,
+                          b.data + c * b.channel_stride + (b.y1 - b.y0) * b.width, NAN);
+            return Status();
+        },
+        ok_sink);
+    EXPECT_EQ(nan.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(nan.message().find("NaN"), std::string::npos);
+    EXPECT_EQ(m.value().run_rows(Dims{2, 3, 8, 8}, ok_sink, ok_sink).code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(m.value().run_rows(Dims{1, 3, 8, 8}, nullptr, ok_sink).code(),
+              StatusCode::kInvalidArgument);
 }
 
 TEST(ImageApi, MemoryLimitRefusesBeforeAllocating) {

@@ -106,6 +106,25 @@ class Model {
     Status run(const float* in, const Dims& in_dims, float* out,
                const LayerObserver& observe) const;
 
+    // --- Streaming (any image height in memory bounded by the width) ---
+    // A block of rows [y0, y1) of one image, float32, channel c's rows at
+    // data + c * channel_stride (each row `width` floats, rows contiguous within a channel).
+    struct RowBlock {
+        int64_t y0 = 0, y1 = 0, width = 0, channels = 0, channel_stride = 0;
+        float* data = nullptr;
+    };
+    // Fills block.data with input rows [block.y0, block.y1); a non-OK status stops the run.
+    using RowSource = std::function<Status(const RowBlock& block)>;
+    // Receives output rows [block.y0, block.y1) in order, top to bottom (read-only; valid only
+    // during the call).
+    using RowSink = std::function<Status(const RowBlock& block)>;
+    // Runs one image of in_dims (n = 1), pulling input rows from `source` as the graph needs
+    // them and handing output rows to `sink` as they are done. Models that stream (SSR, see
+    // README "Streaming") hold only stripes, within the memory limit (Options::max_memory_bytes
+    // narrows the stripe; kOutOfMemory when not even one-row stripes fit); the output bits equal
+    // run()'s. Other models read the whole input first, then run() and deliver all rows at once.
+    Status run_rows(const Dims& in_dims, const RowSource& source, const RowSink& sink) const;
+
     // --- Interleaved images (lucent/image.hpp) ---
     // Channel rules: an image with the model's channel count is all colour; one channel more is
     // colour + alpha; a gray image (1 channel, or 2 with alpha) runs through an RGB model by

@@ -1,0 +1,91 @@
+// Model::run_rows: one image through the model with input rows pulled from a source and output
+// rows pushed to a sink. Streaming graphs run their plan directly on the caller's callbacks;
+// the others gather the whole input, run the whole-image path and hand over all rows at once.
+#include <cmath>
+#include <vector>
+
+#include "api/model_impl.h"
+#include "api/no_throw.h"
+#include "engine/format_bytes.h"
+#include "lucent/model.hpp"
+#include "ops/dispatch.h"
+
+namespace lucent {
+namespace {
+
+Model::RowBlock block_of(const Rows& r) {
+    Model::RowBlock b;
+    b.y0 = r.row0;
+    b.y1 = r.end();
+    b.width = r.w;
+    b.channels = r.c;
+    b.channel_stride = r.cs;
+    b.data = r.data;
+    return b;
+}
+
+// The first non-finite value of rows the source filled, as a status naming its position.
+Status check_rows(const Rows& r) {
+    for (int64_t c = 0; c < r.c; ++c)
+        for (int64_t y = r.row0; y < r.end(); ++y)
+            for (int64_t x = 0; x < r.w; ++x)
+                if (!std::isfinite(r.row(c, y)[x]))
+                    return make_status(StatusCode::kInvalidArgument,
+                                       "the source gave %s at channel %lld, row %lld, column "
+                                       "%lld; inputs must be finite",
+                                       std::isnan(r.row(c, y)[x]) ? "NaN" : "infinity",
+                                       static_cast<long long>(c), static_cast<long long>(y),
+                                       static_cast<long long>(x));
+    return Status();
+}
+
+}  // namespace
+
+Status Model::run_rows(const Dims& in_dims, const RowSource& source, const RowSink& sink) const {
+    return no_throw("run_rows", [&]() -> Status {
+        if (!source || !sink)
+            return make_status(StatusCode::kInvalidArgument, "run_rows: source or sink is empty");
+        if (in_dims.n != 1)
+            return make_status(StatusCode::kInvalidArgument,
+                               "run_rows takes one image (n = 1), not n = %lld",
+                               static_cast<long long>(in_dims.n));
+        Dims od;
+        LUCENT_RETURN_IF_ERROR(output_dims(in_dims, &od));
+        const Shape one{1, in_dims.c, in_dims.h, in_dims.w};
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
+                                impl_->plan_stream(one, memory_limit()));
+        ops::Context ctx;
+        ctx.k = &ops::kernels_for(impl_->isa);
+        ctx.num_threads = impl_->options.num_threads;
+        if (plan != nullptr) {
+            const models::RowSource pull = [&](Rows d) -> Status {
+                LUCENT_RETURN_IF_ERROR(source(block_of(d)));
+                return check_rows(d);
+            };
+            const models::RowSink push = [&](ConstRows r) -> Status {
+                return sink(block_of(
+                    Rows{const_cast<float*>(r.data), r.c, r.h, r.w, r.row0, r.rows, r.cs}));
+            };
+            return plan->run(ctx, pull, push);
+        }
+        // Whole-image path: the same memory check and buffers as run().
+        LUCENT_ASSIGN_OR_RETURN(const uint64_t need, working_bytes(in_dims));
+        const uint64_t limit = memory_limit();
+        const uint64_t io = static_cast<uint64_t>(in_dims.count() + od.count()) * sizeof(float);
+        if (limit != 0 && need + io > limit)
+            return make_status(StatusCode::kOutOfMemory,
+                               "a %lldx%lld input needs about %s of working memory and buffers, "
+                               "more than the %s limit (this model does not stream)",
+                               static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
+                               format_bytes(need + io).c_str(), format_bytes(limit).c_str());
+        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer in, AlignedBuffer::create(in_dims.count()));
+        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::create(od.count()));
+        const Rows all_in{
+            in.data(), in_dims.c, in_dims.h, in_dims.w, 0, in_dims.h, in_dims.h * in_dims.w};
+        LUCENT_RETURN_IF_ERROR(source(block_of(all_in)));
+        LUCENT_RETURN_IF_ERROR(run(in.data(), in_dims, out.data()));
+        return sink(block_of(Rows{out.data(), od.c, od.h, od.w, 0, od.h, od.h * od.w}));
+    });
+}
+
+}  // namespace lucent
