@@ -200,4 +200,35 @@ lucent_status lucent_model_run_tensor(const lucent_model* model, const float* in
     });
 }
 
+lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_t h, int64_t w,
+                                    lucent_row_source source, lucent_row_sink sink, void* user) {
+    const char* fn = "lucent_model_run_rows";
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (source == nullptr) return null_arg(fn, "source");
+        if (sink == nullptr) return null_arg(fn, "sink");
+        // A callback's status comes back as it was; the message says which side stopped.
+        const auto call = [fn](const char* side, int32_t code) -> lucent::Status {
+            if (code == LUCENT_STATUS_OK) return lucent::Status();
+            if (code < 0 || code > LUCENT_STATUS_INTERNAL) code = LUCENT_STATUS_INTERNAL;
+            return lucent::make_status(static_cast<lucent::StatusCode>(code),
+                                       "%s: the %s callback returned %s", fn, side,
+                                       lucent_status_name(code));
+        };
+        const auto to_c = [](const lucent::Model::RowBlock& b) {
+            return lucent_row_block{b.y0, b.y1, b.width, b.channels, b.channel_stride, b.data};
+        };
+        return model->model.run_rows(
+            lucent::Dims{1, c, h, w},
+            [&](const lucent::Model::RowBlock& b) {
+                const lucent_row_block cb = to_c(b);
+                return call("source", source(user, &cb));
+            },
+            [&](const lucent::Model::RowBlock& b) {
+                const lucent_row_block cb = to_c(b);
+                return call("sink", sink(user, &cb));
+            });
+    });
+}
+
 }  // extern "C"

@@ -190,11 +190,84 @@ static void test_running(lucent_model_kind kind) {
     lucent_model_free(m);
 }
 
+/* lucent_model_run_rows: rows from a float planar buffer, rows into another, in order. */
+typedef struct rows_io {
+    const float* in;
+    float* out;
+    int64_t in_h, in_w, out_h, next_out;
+    int32_t fail_source;
+} rows_io;
+
+static int32_t rows_source(void* user, const lucent_row_block* b) {
+    rows_io* io = (rows_io*)user;
+    int64_t c, y;
+    if (io->fail_source) return LUCENT_STATUS_IO;
+    for (c = 0; c < b->channels; ++c)
+        for (y = b->y0; y < b->y1; ++y)
+            memcpy(b->data + c * b->channel_stride + (y - b->y0) * b->width,
+                   io->in + (c * io->in_h + y) * io->in_w, sizeof(float) * (size_t)b->width);
+    return LUCENT_STATUS_OK;
+}
+
+static int32_t rows_sink(void* user, const lucent_row_block* b) {
+    rows_io* io = (rows_io*)user;
+    int64_t c, y;
+    if (b->y0 != io->next_out) return LUCENT_STATUS_INTERNAL;
+    io->next_out = b->y1;
+    for (c = 0; c < b->channels; ++c)
+        for (y = b->y0; y < b->y1; ++y)
+            memcpy(io->out + (c * io->out_h + y) * b->width,
+                   b->data + c * b->channel_stride + (y - b->y0) * b->width,
+                   sizeof(float) * (size_t)b->width);
+    return LUCENT_STATUS_OK;
+}
+
+static void test_rows(lucent_model_kind kind) {
+    lucent_model* m = NULL;
+    lucent_options opt;
+    const int64_t w = 13, h = 11;
+    int64_t ow = 0, oh = 0, i;
+    int32_t oc = 0;
+    float *in, *want, *got;
+    rows_io io;
+    lucent_options_init(&opt);
+    opt.max_memory_bytes = 48u << 20; /* narrower stripes than the default */
+    CHECK(lucent_model_load_default(kind, &opt, &m) == LUCENT_STATUS_OK);
+    CHECK(lucent_model_output_size(m, w, h, 3, &ow, &oh, &oc) == LUCENT_STATUS_OK);
+    in = (float*)malloc(sizeof(float) * (size_t)(3 * w * h));
+    want = (float*)malloc(sizeof(float) * (size_t)(3 * ow * oh));
+    got = (float*)calloc((size_t)(3 * ow * oh), sizeof(float));
+    for (i = 0; i < 3 * w * h; ++i) in[i] = (float)((i * 37) % 101) / 100.0f;
+    CHECK(lucent_model_run_tensor(m, in, 1, 3, h, w, want, (size_t)(3 * ow * oh)) ==
+          LUCENT_STATUS_OK);
+    io.in = in;
+    io.out = got;
+    io.in_h = h;
+    io.in_w = w;
+    io.out_h = oh;
+    io.next_out = 0;
+    io.fail_source = 0;
+    CHECK(lucent_model_run_rows(m, 3, h, w, rows_source, rows_sink, &io) == LUCENT_STATUS_OK);
+    CHECK(io.next_out == oh);
+    CHECK(memcmp(want, got, sizeof(float) * (size_t)(3 * ow * oh)) == 0);
+    io.fail_source = 1;
+    CHECK_FAILS(lucent_model_run_rows(m, 3, h, w, rows_source, rows_sink, &io), LUCENT_STATUS_IO,
+                "source callback");
+    CHECK_FAILS(lucent_model_run_rows(m, 3, h, w, NULL, rows_sink, &io),
+                LUCENT_STATUS_INVALID_ARGUMENT, "source is null");
+    free(in);
+    free(want);
+    free(got);
+    lucent_model_free(m);
+}
+
 int main(void) {
     test_basics();
     test_loading();
     test_running(LUCENT_MODEL_SSR);
     test_running(LUCENT_MODEL_RED);
+    test_rows(LUCENT_MODEL_SSR);
+    test_rows(LUCENT_MODEL_RED);
     printf("c_api: %d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }
