@@ -22,6 +22,7 @@ from train_ssr import SCALE, bicubic_up, downscale  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lucent", default=os.path.join(ROOT, "build", "lucent"))
+    ap.add_argument("--model", help="an SSR x4 .lcw instead of the embedded default")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="lucent-eval-")
     gains = []
@@ -33,8 +34,8 @@ def main():
         hr = torch.from_numpy(img[:h, :w]).permute(2, 0, 1)[None].contiguous()
         lr = downscale(hr)
         np.save(os.path.join(tmp, "lr.npy"), lr[0].permute(1, 2, 0).numpy().astype(np.float32))
-        subprocess.run([args.lucent, "upscale", os.path.join(tmp, "lr.npy"), os.path.join(tmp, "sr.npy")],
-                       check=True)
+        subprocess.run([args.lucent, "upscale", os.path.join(tmp, "lr.npy"), os.path.join(tmp, "sr.npy")] +
+                       (["--model", args.model] if args.model else []), check=True)
         ref = photos.to_u8(hr[0].permute(1, 2, 0).numpy())
         bic = photos.psnr(photos.to_u8(bicubic_up(lr)[0].permute(1, 2, 0).numpy()), ref)
         got = photos.psnr(photos.to_u8(np.load(os.path.join(tmp, "sr.npy"))), ref)

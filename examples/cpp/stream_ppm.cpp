@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
             for (int64_t x = 0; x < b.width; ++x)
                 for (int64_t c = 0; c < 3; ++c) {
                     const float v = b.data[c * b.channel_stride + (y - b.y0) * b.width + x];
-                    row[3 * x + c] = v > 0.0f ? (v < 1.0f ? (uint8_t)std::nearbyint(v * 255) : 255) : 0;
+                    row[3 * x + c] =
+                        v > 0.0f ? (v < 1.0f ? (uint8_t)std::nearbyint(v * 255) : 255) : 0;
                 }
             if (std::fwrite(row.data(), 3, static_cast<size_t>(b.width), out) !=
                 static_cast<size_t>(b.width))
