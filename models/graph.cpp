@@ -1,10 +1,9 @@
 #include "models/graph.h"
 
-#include <cstring>
-
 #include "engine/threading.h"
 #include "models/red.h"
 #include "models/ssr.h"
+#include "ops/elementwise.h"
 #include "ops/validate.h"
 
 namespace lucent::models {
@@ -79,16 +78,14 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
         }
         const ConstRows whole_in = rows_of(src);
         const Rows whole_out = rows_of(dst);
-        const RowSource source = [&whole_in](Rows d) {
-            for (int64_t c = 0; c < d.c; ++c)
-                std::memcpy(d.row(c, d.row0), whole_in.row(c, d.row0),
-                            static_cast<size_t>(d.rows * d.w) * sizeof(float));
+        const RowSource source = [&](Rows d) {
+            ops::copy_rows(ctx, whole_in, d);
             return Status();
         };
-        const RowSink sink = [&whole_out](ConstRows r) {
-            for (int64_t c = 0; c < r.c; ++c)
-                std::memcpy(whole_out.row(c, r.row0), r.row(c, r.row0),
-                            static_cast<size_t>(r.rows * r.w) * sizeof(float));
+        const RowSink sink = [&](ConstRows r) {
+            ops::copy_rows(ctx, r,
+                           Rows{whole_out.row(0, r.row0), whole_out.c, whole_out.h, whole_out.w,
+                                r.row0, r.rows, whole_out.cs});
             return Status();
         };
         LUCENT_RETURN_IF_ERROR(plan->run_on(ctx, source, sink, arena.data()));

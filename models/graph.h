@@ -34,7 +34,6 @@ using RowSink = std::function<Status(ConstRows rows)>;
 class StreamRun {
   public:
     uint64_t bytes() const { return stream_.bytes(); }
-    int64_t stripe_rows() const { return stripe_; }
     Status run(const ops::Context& ctx, const RowSource& source, const RowSink& sink);
     // As run(), on an arena of at least bytes() the caller owns.
     Status run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,
@@ -44,11 +43,9 @@ class StreamRun {
     Stream& stream() { return stream_; }
     Status pull(Rows dst) const { return (*source_)(dst); }
     Status push(ConstRows rows) const { return (*sink_)(rows); }
-    void set_stripe(int64_t rows) { stripe_ = rows; }
 
   private:
     Stream stream_;
-    int64_t stripe_ = 0;
     const RowSource* source_ = nullptr;
     const RowSink* sink_ = nullptr;
 };

@@ -42,7 +42,7 @@ RowsFn divided_rows(int64_t r) {
 // Builds the nodes; `sr` (the StreamRun being planned) outlives them.
 class SsrStreamBuilder {
   public:
-    SsrStreamBuilder(StreamRun* sr, int threads) : sr_(sr), s_(sr->stream()), threads_(threads) {}
+    explicit SsrStreamBuilder(StreamRun* sr) : sr_(sr), s_(sr->stream()) {}
 
     // A conv node reading channels [c0, c0 + nc) of producer ring `in_ring` (whose rows come
     // from the nodes `producers`) and writing channels [oc0, oc0 + conv.out_ch) of `out_ring`.
@@ -246,7 +246,6 @@ class SsrStreamBuilder {
   private:
     StreamRun* sr_;
     Stream& s_;
-    int threads_;
 };
 
 }  // namespace
@@ -261,7 +260,7 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
     Shape os;
     LUCENT_RETURN_IF_ERROR(output_shape(in, &os));
     std::unique_ptr<StreamRun> sr(new StreamRun());
-    SsrStreamBuilder b(sr.get(), threads);
+    SsrStreamBuilder b(sr.get());
     Stream& s = b.stream();
     const int64_t u = c.unshuffle;
     const int64_t hp = (in.h + u - 1) / u * u, wp = (in.w + u - 1) / u * u;
@@ -343,7 +342,6 @@ Result<std::unique_ptr<StreamRun>> Ssr::plan_stream(const Shape& in, int64_t str
     const int last_ring = s.add_ring(c.out_ch, ch, cw);
     const int last = b.conv("conv_last", conv_last_, hr_ring, 0, nf, {hr}, last_ring, 0);
     const int sink = b.sink(last_ring, last, os.h, os.w);
-    sr->set_stripe(stripe_rows);
     LUCENT_RETURN_IF_ERROR(s.plan(sink, stripe_rows, threads));
     return sr;
 }

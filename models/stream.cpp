@@ -112,15 +112,12 @@ Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
         s.done = 0;
         s.max_chunk = 0;
     }
-    for (int64_t y = 0; y < sink_h; y += stripe_)
-        LUCENT_RETURN_IF_ERROR(ensure(nullptr, sink, std::min(sink_h, y + stripe_)));
+    LUCENT_RETURN_IF_ERROR(schedule(nullptr));
     // Sizes: rings, then one scratch block shared by every node (nodes run one at a time).
     int64_t total = 0;
     for (const RowRing& r : rings_) {
         int64_t n = 0;
-        LUCENT_RETURN_IF_ERROR(
-            checked_numel(Shape{1, r.channels(), std::max<int64_t>(r.capacity(), 1), r.width()},
-                          "streaming buffer", &n));
+        LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, r.floats()}, "streaming buffer", &n));
         total += n;
     }
     scratch_floats_ = 0;
@@ -139,13 +136,17 @@ Status Stream::run(const ops::Context& ctx, float* arena) {
     float* p = arena;
     for (RowRing& r : rings_) {
         r.reset(p);
-        p += r.channels() * std::max<int64_t>(r.capacity(), 1) * r.width();
+        p += r.floats();
     }
     scratch_ = scratch_floats_ > 0 ? p : nullptr;
     for (State& s : nodes_) s.done = 0;
+    return schedule(&ctx);
+}
+
+Status Stream::schedule(const ops::Context* ctx) {
     const int64_t sink_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
     for (int64_t y = 0; y < sink_h; y += stripe_)
-        LUCENT_RETURN_IF_ERROR(ensure(&ctx, sink_, std::min(sink_h, y + stripe_)));
+        LUCENT_RETURN_IF_ERROR(ensure(ctx, sink_, std::min(sink_h, y + stripe_)));
     return Status();
 }
 

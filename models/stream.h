@@ -14,6 +14,7 @@
 // and chunks start on it. So the output is the same bits for every stripe height.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,6 +35,8 @@ class RowRing {
     int64_t height() const { return h_; }
     int64_t width() const { return w_; }
     int64_t capacity() const { return capacity_; }
+    // Floats of its arena share: capacity() rows (at least one) of every channel.
+    int64_t floats() const { return c_ * std::max<int64_t>(capacity_, 1) * w_; }
     int add_reader();
     // The reader reads no row below y from now on.
     void set_need(int reader, int64_t y) { need_[static_cast<size_t>(reader)] = y; }
@@ -100,6 +103,8 @@ class Stream {
         int64_t max_chunk = 0;
     };
     Status ensure(const ops::Context* ctx, int id, int64_t y_end);
+    // The sink's rows, stripe by stripe: dry when ctx is null (planning), else computed.
+    Status schedule(const ops::Context* ctx);
     std::vector<RowRing> rings_;
     std::vector<State> nodes_;
     int sink_ = -1;
