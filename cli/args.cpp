@@ -41,7 +41,9 @@ const char kUsage[] =
     "                     converters/audit.py compares them with PyTorch)\n"
     "  --profile          print each layer's time to stderr (bench/profile_layers.py)\n"
     "  --verbose          print the model, tier, threads and timing to stderr\n"
-    "  --quiet            print errors only\n"
+    "  --progress         print progress lines (rows done, time, estimate) to stderr from the\n"
+    "                     start; by default a terminal shows one after two seconds of a run\n"
+    "  --quiet            print errors only (no progress line)\n"
     "\n"
     "Exit status: 0 all done (skipped files included), 1 some input failed (the others are\n"
     "still written), 2 bad command line.\n";
@@ -131,6 +133,8 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
             a->verbose = true;
         } else if (arg == "--quiet" || arg == "-q") {
             a->quiet = true;
+        } else if (arg == "--progress") {
+            a->progress = true;
         } else {
             return "unknown option '" + arg + "'";
         }

@@ -27,6 +27,7 @@ struct Args {
     int64_t stripe_rows = 0;  // 0 = the library's choice
     std::string dump;         // --dump DIR: every layer's output (one input only)
     bool profile = false;     // --profile: per-layer time on stderr
+    bool progress = false;    // --progress: progress lines from the start, on any stderr
 };
 
 // Fills *a from argv[1..argc). Returns "" on success, else one line saying what is wrong.

@@ -14,6 +14,7 @@
 #include "npy.h"
 #include "png_io.h"
 #include "pnm_io.h"
+#include "row_encoder.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -73,38 +74,14 @@ Status not_an_image(const std::string& what, const char* reason) {
                        reason);
 }
 
-Status write_pnm(FILE* f, const Image& img) {
-    const bool sixteen = img.type == PixelType::kU16;
-    std::fprintf(f, "P%c\n%lld %lld\n%d\n", img.c == 1 ? '5' : '6', static_cast<long long>(img.w),
-                 static_cast<long long>(img.h), sixteen ? 65535 : 255);
-    if (!sixteen) {
-        std::fwrite(img.bytes.data(), 1, img.bytes.size(), f);
-        return Status();
-    }
-    // PNM's 16-bit samples are big-endian.
-    std::vector<uint8_t> be(img.bytes.size());
-    for (size_t i = 0; i + 1 < be.size(); i += 2) {
-        be[i] = img.bytes[i + 1];
-        be[i + 1] = img.bytes[i];
-    }
-    std::fwrite(be.data(), 1, be.size(), f);
-    return Status();
-}
-
 // Encodes img (already in the format's type and channels) to f.
 Status encode_to(FILE* f, const std::string& what, ImageFormat fmt, const Image& img,
                  int jpeg_quality) {
-    switch (fmt) {
-        case ImageFormat::kPng:
-            return png_encode(f, what, img.w, img.h, img.c, img.type, img.bytes.data());
-        case ImageFormat::kJpeg:
-            return jpeg_encode(f, what, img.w, img.h, img.c, img.bytes.data(), jpeg_quality);
-        case ImageFormat::kPnm:
-            return write_pnm(f, img);
-        case ImageFormat::kNpy:
-            break;
-    }
-    return make_status(StatusCode::kInternal, "encode_to: .npy is written by write_npy");
+    LUCENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<RowEncoder> enc,
+        make_row_encoder(f, what, fmt, img.w, img.h, img.c, img.type, jpeg_quality));
+    LUCENT_RETURN_IF_ERROR(enc->rows(img.bytes.data(), img.h));
+    return enc->finish();
 }
 
 Status check_for_format(const std::string& what, ImageFormat fmt, const Image& img) {
@@ -132,6 +109,22 @@ ConstImageView Image::view() const {
 ImageView Image::view() { return ImageView{bytes.data(), bytes.size(), w, h, c, type, 0}; }
 
 bool is_npy_name(const std::string& path) { return ends_with(path, ".npy"); }
+
+Result<std::unique_ptr<RowEncoder>> make_row_encoder(FILE* f, const std::string& what,
+                                                     ImageFormat fmt, int64_t w, int64_t h,
+                                                     int32_t c, PixelType type, int jpeg_quality) {
+    switch (fmt) {
+        case ImageFormat::kPng:
+            return png_row_encoder(f, what, w, h, c, type);
+        case ImageFormat::kJpeg:
+            return jpeg_row_encoder(f, what, w, h, c, jpeg_quality);
+        case ImageFormat::kPnm:
+            return pnm_row_encoder(f, what, w, h, c, type);
+        case ImageFormat::kNpy:
+            break;
+    }
+    return make_status(StatusCode::kInternal, "make_row_encoder: .npy is written by write_npy");
+}
 
 Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
     std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));

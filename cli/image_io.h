@@ -8,11 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "lucent/image.hpp"
 #include "lucent/status.hpp"
+#include "row_encoder.h"
 
 namespace lucent::cli {
 
@@ -59,5 +62,10 @@ Image drop_alpha(const Image& img);
 Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img,
                                           int jpeg_quality = 95);
 Status write_image(const std::string& path, const Image& img, int jpeg_quality = 95);
+// A row-by-row encoder of `fmt` (not .npy) for a w x h image of c channels of `type`.
+Result<std::unique_ptr<RowEncoder>> make_row_encoder(FILE* f, const std::string& what,
+                                                     ImageFormat fmt, int64_t w, int64_t h,
+                                                     int32_t c, PixelType type,
+                                                     int jpeg_quality = 95);
 
 }  // namespace lucent::cli

@@ -1,5 +1,10 @@
 #include "jpeg_io.h"
 
+#include <memory>
+#include <string>
+
+#include "row_encoder.h"
+
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
 
@@ -118,39 +123,71 @@ Status jpeg_decode(const uint8_t* data, size_t size, const std::string& what, Jp
     return Status();
 }
 
-Status jpeg_encode(FILE* out, const std::string& what, int64_t w, int64_t h, int32_t c,
-                   const uint8_t* pixels, int quality) {
+namespace {
+
+// As for PNG: libjpeg's errors longjmp to the landing the current method set.
+class JpegRowEncoder final : public RowEncoder {
+  public:
+    explicit JpegRowEncoder(std::string what) : what_(std::move(what)) {
+        cinfo_.err = jpeg_std_error(&err_.pub);
+        err_.pub.error_exit = on_error;
+    }
+    ~JpegRowEncoder() override {
+        if (created_) jpeg_destroy_compress(&cinfo_);
+    }
+
+    Status start(FILE* out, int64_t w, int64_t h, int32_t c, int quality) {
+        if (setjmp(err_.jump)) return failed();
+        jpeg_create_compress(&cinfo_);
+        created_ = true;
+        jpeg_stdio_dest(&cinfo_, out);
+        cinfo_.image_width = static_cast<JDIMENSION>(w);
+        cinfo_.image_height = static_cast<JDIMENSION>(h);
+        cinfo_.input_components = c;
+        cinfo_.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+        jpeg_set_defaults(&cinfo_);
+        jpeg_set_quality(&cinfo_, quality, TRUE);
+        jpeg_start_compress(&cinfo_, TRUE);
+        row_bytes_ = static_cast<size_t>(w) * static_cast<size_t>(c);
+        return Status();
+    }
+    Status rows(const uint8_t* pixels, int64_t n) override {
+        if (setjmp(err_.jump)) return failed();
+        for (int64_t y = 0; y < n; ++y) {
+            JSAMPROW row = const_cast<JSAMPROW>(pixels + static_cast<size_t>(y) * row_bytes_);
+            jpeg_write_scanlines(&cinfo_, &row, 1);
+        }
+        return Status();
+    }
+    Status finish() override {
+        if (setjmp(err_.jump)) return failed();
+        jpeg_finish_compress(&cinfo_);
+        return Status();
+    }
+
+  private:
+    Status failed() const {
+        return make_status(StatusCode::kIo, "cannot write %s: %s", what_.c_str(), err_.message);
+    }
+    std::string what_;
+    jpeg_compress_struct cinfo_{};
+    ErrorManager err_;
+    bool created_ = false;
+    size_t row_bytes_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RowEncoder>> jpeg_row_encoder(FILE* out, const std::string& what, int64_t w,
+                                                     int64_t h, int32_t c, int quality) {
     if ((c != 1 && c != 3) || w < 1 || h < 1 || w > 65500 || h > 65500)
         return make_status(StatusCode::kInvalidArgument,
                            "%s: JPEG stores gray or RGB images up to 65500 pixels a side "
                            "(this one is %lldx%lld with %d channels); write PNG",
                            what.c_str(), static_cast<long long>(w), static_cast<long long>(h), c);
-    jpeg_compress_struct cinfo;
-    ErrorManager err;
-    cinfo.err = jpeg_std_error(&err.pub);
-    err.pub.error_exit = on_error;
-    jpeg_create_compress(&cinfo);
-    if (setjmp(err.jump)) {
-        jpeg_destroy_compress(&cinfo);
-        return make_status(StatusCode::kIo, "cannot write %s: %s", what.c_str(), err.message);
-    }
-    jpeg_stdio_dest(&cinfo, out);
-    cinfo.image_width = static_cast<JDIMENSION>(w);
-    cinfo.image_height = static_cast<JDIMENSION>(h);
-    cinfo.input_components = c;
-    cinfo.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    jpeg_start_compress(&cinfo, TRUE);
-    const size_t row = static_cast<size_t>(w) * static_cast<size_t>(c);
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW row_ptr =
-            const_cast<JSAMPROW>(pixels + static_cast<size_t>(cinfo.next_scanline) * row);
-        jpeg_write_scanlines(&cinfo, &row_ptr, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    return Status();
+    auto enc = std::make_unique<JpegRowEncoder>(what);
+    LUCENT_RETURN_IF_ERROR(enc->start(out, w, h, c, quality));
+    return std::unique_ptr<RowEncoder>(std::move(enc));
 }
 
 }  // namespace lucent::cli

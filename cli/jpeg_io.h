@@ -23,7 +23,6 @@ bool is_jpeg(const uint8_t* data, size_t size);
 Result<JpegHeader> jpeg_header(const uint8_t* data, size_t size, const std::string& what);
 Status jpeg_decode(const uint8_t* data, size_t size, const std::string& what, JpegHeader* header,
                    std::vector<uint8_t>* pixels);
-Status jpeg_encode(FILE* out, const std::string& what, int64_t w, int64_t h, int32_t c,
-                   const uint8_t* pixels, int quality);
+// Encoding: jpeg_row_encoder() in row_encoder.h.
 
 }  // namespace lucent::cli

@@ -71,7 +71,14 @@ int run(const lucent::cli::Args& a) {
             continue;
         }
         lucent::cli::FileResult r;
-        const Status st = lucent::cli::process_file(m, job.in, job.out, &r, a.dump, a.profile);
+        lucent::cli::ProcessOptions po;
+        po.dump_dir = a.dump;
+        po.profile = a.profile;
+        po.progress = a.quiet      ? lucent::cli::Progress::kOff
+                      : a.progress ? lucent::cli::Progress::kAlways
+                                   : lucent::cli::Progress::kTerminal;
+        po.label = job.in;
+        const Status st = lucent::cli::process_file(m, job.in, job.out, &r, po);
         if (!st.ok()) {
             ++failed;
             fail(st);

@@ -4,6 +4,10 @@
 
 #include <csetjmp>
 #include <cstring>
+#include <memory>
+#include <string>
+
+#include "row_encoder.h"
 
 namespace lucent::cli {
 namespace {
@@ -112,32 +116,6 @@ void on_write_error(png_structp png, png_const_charp msg) {
     png_longjmp(png, 1);
 }
 
-bool run_write(WriteState* s, int64_t w, int64_t h, int32_t c, PixelType type,
-               const uint8_t* pixels) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, s, on_write_error, on_warning);
-    if (png == nullptr) return false;
-    png_infop info = png_create_info_struct(png);
-    if (info == nullptr || setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return false;
-    }
-    static const int kColor[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                 PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    const int depth = type == PixelType::kU16 ? 16 : 8;
-    png_set_write_fn(png, s, write_to_file, flush_file);
-    png_set_IHDR(png, info, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), depth,
-                 kColor[c], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    if (depth == 16) png_set_swap(png);
-    const size_t row = static_cast<size_t>(w) * static_cast<size_t>(c) * (depth / 8);
-    for (int64_t y = 0; y < h; ++y)
-        png_write_row(png, const_cast<png_bytep>(pixels + static_cast<size_t>(y) * row));
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    return true;
-}
-
 }  // namespace
 
 bool is_png(const uint8_t* data, size_t size) {
@@ -167,20 +145,74 @@ Status png_decode(const uint8_t* data, size_t size, const std::string& what, Png
     return Status();
 }
 
-Status png_encode(FILE* out, const std::string& what, int64_t w, int64_t h, int32_t c,
-                  PixelType type, const uint8_t* pixels) {
+namespace {
+
+// libpng reports errors by longjmp to the frame that last called setjmp: every method that
+// calls into libpng sets its own landing first, and no C++ object with a destructor is live
+// across the calls that may jump.
+class PngRowEncoder final : public RowEncoder {
+  public:
+    PngRowEncoder(FILE* out, std::string what) : what_(std::move(what)) { s_.f = out; }
+    ~PngRowEncoder() override {
+        if (png_ != nullptr) png_destroy_write_struct(&png_, &info_);
+    }
+
+    Status start(int64_t w, int64_t h, int32_t c, PixelType type) {
+        png_ = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s_, on_write_error, on_warning);
+        if (png_ == nullptr) return make_status(StatusCode::kOutOfMemory, "libpng: no memory");
+        info_ = png_create_info_struct(png_);
+        if (info_ == nullptr) return make_status(StatusCode::kOutOfMemory, "libpng: no memory");
+        row_bytes_ =
+            static_cast<size_t>(w) * static_cast<size_t>(c) * (type == PixelType::kU16 ? 2 : 1);
+        if (setjmp(png_jmpbuf(png_))) return failed();
+        static const int kColor[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
+                                     PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+        png_set_write_fn(png_, &s_, write_to_file, flush_file);
+        png_set_IHDR(png_, info_, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h),
+                     type == PixelType::kU16 ? 16 : 8, kColor[c], PNG_INTERLACE_NONE,
+                     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_write_info(png_, info_);
+        if (type == PixelType::kU16) png_set_swap(png_);  // PNG's samples are big-endian
+        return Status();
+    }
+    Status rows(const uint8_t* pixels, int64_t n) override {
+        if (setjmp(png_jmpbuf(png_))) return failed();
+        for (int64_t y = 0; y < n; ++y)
+            png_write_row(png_,
+                          const_cast<png_bytep>(pixels + static_cast<size_t>(y) * row_bytes_));
+        return Status();
+    }
+    Status finish() override {
+        if (setjmp(png_jmpbuf(png_))) return failed();
+        png_write_end(png_, nullptr);
+        return Status();
+    }
+
+  private:
+    Status failed() const {
+        return make_status(StatusCode::kIo, "cannot write %s: %s", what_.c_str(),
+                           s_.message[0] ? s_.message : "libpng error");
+    }
+    std::string what_;
+    WriteState s_;
+    png_structp png_ = nullptr;
+    png_infop info_ = nullptr;
+    size_t row_bytes_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RowEncoder>> png_row_encoder(FILE* out, const std::string& what, int64_t w,
+                                                    int64_t h, int32_t c, PixelType type) {
     if (c < 1 || c > 4 || w < 1 || h < 1 || w > 0x7fffffff || h > 0x7fffffff ||
         (type != PixelType::kU8 && type != PixelType::kU16))
         return make_status(StatusCode::kInvalidArgument,
                            "%s: PNG stores 1-4 channels of 8 or 16 bits up to 2^31-1 pixels a "
                            "side",
                            what.c_str());
-    WriteState s;
-    s.f = out;
-    if (!run_write(&s, w, h, c, type, pixels))
-        return make_status(StatusCode::kIo, "cannot write %s: %s", what.c_str(),
-                           s.message[0] ? s.message : "libpng error");
-    return Status();
+    auto enc = std::make_unique<PngRowEncoder>(out, what);
+    LUCENT_RETURN_IF_ERROR(enc->start(w, h, c, type));
+    return std::unique_ptr<RowEncoder>(std::move(enc));
 }
 
 }  // namespace lucent::cli

@@ -1,6 +1,6 @@
 // PNG through libpng: decode from memory (8- or 16-bit; palette and low-bit gray expanded,
-// tRNS becomes alpha; interlaced too) and encode 8- or 16-bit rows to a FILE*. libpng's
-// errors (longjmp) are caught inside these functions and come back as a Status.
+// tRNS becomes alpha; interlaced too) and encode 8- or 16-bit rows to a FILE* (row_encoder.h).
+// libpng's errors (longjmp) are caught inside these functions and come back as a Status.
 #pragma once
 
 #include <cstddef>
@@ -25,8 +25,6 @@ Result<PngHeader> png_header(const uint8_t* data, size_t size, const std::string
 // Decodes into `pixels` (h * w * c samples of the header's type, packed rows).
 Status png_decode(const uint8_t* data, size_t size, const std::string& what, PngHeader* header,
                   std::vector<uint8_t>* pixels);
-// rows: h rows of w * c samples (uint8 or native uint16), packed.
-Status png_encode(FILE* out, const std::string& what, int64_t w, int64_t h, int32_t c,
-                  PixelType type, const uint8_t* pixels);
+// Encoding: png_row_encoder() in row_encoder.h.
 
 }  // namespace lucent::cli

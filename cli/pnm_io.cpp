@@ -1,6 +1,11 @@
 #include "pnm_io.h"
 
 #include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "row_encoder.h"
 
 namespace lucent::cli {
 namespace {
@@ -88,6 +93,53 @@ Status pnm_decode(const uint8_t* data, size_t size, const std::string& what, Pnm
         }
     }
     return Status();
+}
+
+namespace {
+
+class PnmRowEncoder final : public RowEncoder {
+  public:
+    PnmRowEncoder(FILE* out, std::string what, size_t row_bytes, bool sixteen)
+        : out_(out), what_(std::move(what)), row_bytes_(row_bytes), sixteen_(sixteen) {}
+    Status rows(const uint8_t* pixels, int64_t n) override {
+        const size_t bytes = static_cast<size_t>(n) * row_bytes_;
+        if (sixteen_) {
+            // PNM's 16-bit samples are big-endian.
+            swapped_.resize(bytes);
+            for (size_t i = 0; i + 1 < bytes; i += 2) {
+                swapped_[i] = pixels[i + 1];
+                swapped_[i + 1] = pixels[i];
+            }
+            pixels = swapped_.data();
+        }
+        if (std::fwrite(pixels, 1, bytes, out_) != bytes)
+            return make_status(StatusCode::kIo, "cannot write %s: write failed", what_.c_str());
+        return Status();
+    }
+    Status finish() override { return Status(); }  // the file's owner flushes and checks
+
+  private:
+    FILE* out_;
+    std::string what_;
+    size_t row_bytes_;
+    bool sixteen_;
+    std::vector<uint8_t> swapped_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RowEncoder>> pnm_row_encoder(FILE* out, const std::string& what, int64_t w,
+                                                    int64_t h, int32_t c, PixelType type) {
+    if ((c != 1 && c != 3) || w < 1 || h < 1 || type == PixelType::kF32)
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s: PNM stores 8- or 16-bit gray or RGB, not %d channels", what.c_str(),
+                           c);
+    const bool sixteen = type == PixelType::kU16;
+    if (std::fprintf(out, "P%c\n%lld %lld\n%d\n", c == 1 ? '5' : '6', static_cast<long long>(w),
+                     static_cast<long long>(h), sixteen ? 65535 : 255) < 0)
+        return make_status(StatusCode::kIo, "cannot write %s: write failed", what.c_str());
+    const size_t row = static_cast<size_t>(w) * static_cast<size_t>(c) * (sixteen ? 2 : 1);
+    return std::unique_ptr<RowEncoder>(std::make_unique<PnmRowEncoder>(out, what, row, sixteen));
 }
 
 }  // namespace lucent::cli

@@ -8,6 +8,8 @@
 
 #include "dump.h"
 #include "image_io.h"
+#include "image_writer.h"
+#include "progress.h"
 
 namespace lucent::cli {
 namespace {
@@ -54,9 +56,10 @@ Result<OutGeometry> output_geometry(const Model& m, const ImageInfo& info) {
 }
 
 // Model working memory plus the buffers this file allocates: the encoded file, the decoded
-// input, the output image and, for formats without alpha, its copy without alpha.
+// input and, unless the output is written row by row, the output image and (for formats
+// without alpha) its copy without alpha.
 Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og, ImageFormat fmt,
-                    size_t file_bytes) {
+                    size_t file_bytes, bool rows_output) {
     LUCENT_ASSIGN_OR_RETURN(uint64_t work, tensor_path(info)
                                                ? m.working_bytes(Dims{1, info.c, info.h, info.w})
                                                : m.image_working_bytes(info.w, info.h, info.c));
@@ -64,7 +67,8 @@ Status check_memory(const Model& m, const ImageInfo& info, const OutGeometry& og
     double images =
         double(file_bytes) +
         double(info.w) * double(info.h) * double(info.c) * double(pixel_type_size(info.type)) +
-        out_px * double(pixel_type_size(format_pixel_type(fmt, info.type))) * 2.0;
+        (rows_output ? 0.0
+                     : out_px * double(pixel_type_size(format_pixel_type(fmt, info.type))) * 2.0);
     if (tensor_path(info)) images += (double(info.w) * double(info.h) * info.c + out_px) * 4.0;
     const double total = double(work) + images;
     const uint64_t limit = m.memory_limit();
@@ -101,15 +105,52 @@ Status run_tensor(const Model& m, const Image& in, Image* out, const LayerObserv
 
 }  // namespace
 
+bool rows_output(const ImageInfo& info, ImageFormat fmt) {
+    return fmt != ImageFormat::kNpy && !tensor_path(info);
+}
+
 Result<OutSize> check_input(const Model& m, const ImageInfo& info, ImageFormat fmt,
-                            size_t encoded_bytes) {
+                            size_t encoded_bytes, bool by_rows) {
     LUCENT_ASSIGN_OR_RETURN(const OutGeometry og, output_geometry(m, info));
     if (tensor_path(info) && fmt != ImageFormat::kNpy)
         return make_status(StatusCode::kInvalidArgument,
                            "a %d-channel result can only be written as .npy", og.c);
-    LUCENT_RETURN_IF_ERROR(check_memory(m, info, og, fmt, encoded_bytes));
+    LUCENT_RETURN_IF_ERROR(
+        check_memory(m, info, og, fmt, encoded_bytes, by_rows && rows_output(info, fmt)));
     return OutSize{og.w, og.h, og.c};
 }
+
+namespace {
+
+// The model's output rows go straight to the encoder as the run produces them, with the
+// progress line fed from the same rows. The file appears only when every row is written.
+Status write_by_rows(const Model& m, const Image& img, ImageFormat fmt, const std::string& out_path,
+                     FileResult* r, const ProcessOptions& opts, const OutSize& os) {
+    const PixelType type = format_pixel_type(fmt, img.type);
+    LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<ImageFileWriter> writer,
+                            ImageFileWriter::open(out_path, fmt, os.w, os.h, os.c, type));
+    ProgressLine progress(opts.progress != Progress::kOff, opts.progress == Progress::kAlways,
+                          opts.label, os.h);
+    auto t = Clock::now();
+    const Status st =
+        m.run_image_rows(img.view(), type, [&](int64_t y0, const ConstImageView& rows) -> Status {
+            LUCENT_RETURN_IF_ERROR(writer->write(rows));
+            progress.update(y0 + rows.height);
+            return Status();
+        });
+    progress.clear();
+    LUCENT_RETURN_IF_ERROR(st);
+    r->run_ms = ms_since(t);  // the encoding of the rows included: they interleave
+    t = Clock::now();
+    LUCENT_RETURN_IF_ERROR(writer->commit());
+    r->encode_ms = ms_since(t);
+    r->out_w = os.w;
+    r->out_h = os.h;
+    r->alpha_dropped = writer->alpha_dropped();
+    return Status();
+}
+
+}  // namespace
 
 Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, bool* alpha_dropped,
                           const LayerObserver* observe) {
@@ -134,7 +175,9 @@ Result<Image> apply_model(const Model& m, const Image& img, ImageFormat fmt, boo
 }
 
 Status process_file(const Model& m, const std::string& in_path, const std::string& out_path,
-                    FileResult* r, const std::string& dump_dir, bool profile) {
+                    FileResult* r, const ProcessOptions& opts) {
+    const std::string& dump_dir = opts.dump_dir;
+    const bool profile = opts.profile;
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(out_path));
     // Images are read into memory once: the header from the bytes, then (after the memory
     // check) the pixels. .npy files are read by name.
@@ -146,7 +189,10 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
         LUCENT_ASSIGN_OR_RETURN(file, read_file(in_path, m.memory_limit()));
         LUCENT_ASSIGN_OR_RETURN(info, image_info(file.data(), file.size(), in_path));
     }
-    Result<OutSize> size = check_input(m, info, fmt, file.size());
+    // Plain runs write the output row by row as the model streams it (no output image in
+    // memory); dumps and profiles trace the whole-image path, and .npy is written whole.
+    const bool by_rows = dump_dir.empty() && !profile && rows_output(info, fmt);
+    Result<OutSize> size = check_input(m, info, fmt, file.size(), by_rows);
     if (!size.ok())
         return make_status(size.status().code(), "%s: %s", in_path.c_str(),
                            size.status().message().c_str());
@@ -165,6 +211,7 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
                            "%s decoded to a different size than its header says", in_path.c_str());
     r->in_w = img.w;
     r->in_h = img.h;
+    if (by_rows) return write_by_rows(m, img, fmt, out_path, r, opts, size.value());
 
     t = Clock::now();
     LayerDump dump(dump_dir);

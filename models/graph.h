@@ -34,6 +34,8 @@ using RowSink = std::function<Status(ConstRows rows)>;
 class StreamRun {
   public:
     uint64_t bytes() const { return stream_.bytes(); }
+    // Output rows per stripe: the tallest block the sink receives.
+    int64_t stripe_rows() const { return stream_.stripe_rows(); }
     Status run(const ops::Context& ctx, const RowSource& source, const RowSink& sink);
     // As run(), on an arena of at least bytes() the caller owns.
     Status run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,

@@ -92,6 +92,8 @@ class Stream {
     // Floats of the arena the plan needs (saturating), and its bytes.
     int64_t arena_floats() const { return arena_floats_; }
     uint64_t bytes() const { return static_cast<uint64_t>(arena_floats_) * sizeof(float); }
+    // The sink's rows per stripe (no chunk the sink receives is taller).
+    int64_t stripe_rows() const { return stripe_; }
     // Runs the planned schedule on `arena` (arena_floats() floats).
     Status run(const ops::Context& ctx, float* arena);
 

@@ -323,6 +323,76 @@ TEST(ModelRunRows, SourceErrorsAndBadArgumentsAreStatuses) {
               StatusCode::kInvalidArgument);
 }
 
+// Model::run_image_rows against run_image: the same bytes, rows in order and in blocks no
+// taller than the stripe (streaming) or the whole-path block.
+void check_image_rows(const std::string& file, int64_t w, int64_t h, int32_t c, PixelType out_type,
+                      int64_t stripe, int64_t max_block) {
+    SCOPED_TRACE(file);
+    Options opt;
+    opt.stripe_rows = stripe;
+    Result<Model> m = Model::load(std::string(LUCENT_GOLDEN_MODELS_DIR) + "/" + file, opt);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    TestImage in = make_image(w, h, c, PixelType::kU8, 3, 11);
+    ImageSize os;
+    ASSERT_TRUE(m.value().output_image_size(w, h, c, &os).ok());
+    TestImage want = make_image(os.width, os.height, os.channels, out_type, 0, 12);
+    ASSERT_TRUE(m.value().run_image(in.view, want.view).ok());
+    std::vector<uint8_t> got;
+    int64_t next = 0, blocks = 0;
+    const Status st = m.value().run_image_rows(
+        in.view, out_type, [&](int64_t y0, const ConstImageView& rows) -> Status {
+            EXPECT_EQ(y0, next);
+            EXPECT_EQ(rows.width, os.width);
+            EXPECT_EQ(rows.channels, os.channels);
+            EXPECT_EQ(rows.type, out_type);
+            EXPECT_LE(rows.height, max_block);
+            const uint8_t* p = static_cast<const uint8_t*>(rows.data);
+            got.insert(got.end(), p, p + rows.stride_bytes * static_cast<size_t>(rows.height));
+            next = y0 + rows.height;
+            ++blocks;
+            return Status();
+        });
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(next, os.height);
+    EXPECT_GE(blocks, (os.height + max_block - 1) / max_block);
+    EXPECT_EQ(got, want.bytes);
+}
+
+TEST(ImageRows, StreamsSsrStripesWithRunImagesBytes) {
+    check_image_rows("ssr_nearest_x4.lcw", 17, 13, 4, PixelType::kU8, 5, 5);
+    check_image_rows("ssr_pixelshuffle_x3.lcw", 9, 14, 1, PixelType::kU16, 2, 2);
+    check_image_rows("ssr_nearest_x4.lcw", 7, 5, 3, PixelType::kF32, 0, 64);
+}
+
+TEST(ImageRows, OtherModelsDeliverBlocksAfterTheRun) {
+    check_image_rows("red_bins1236.lcw", 13, 11, 2, PixelType::kU8, 0, 64);
+    check_image_rows("ssr_unshuffle2_ca.lcw", 8, 9, 3, PixelType::kU16, 3, 64);
+}
+
+TEST(ImageRows, SinkErrorsAndBadArgumentsAreStatuses) {
+    Model m = load("ssr_nearest_x4");
+    TestImage in = make_image(6, 70, 3, PixelType::kU8, 0, 1);
+    int calls = 0;
+    const Status st =
+        m.run_image_rows(in.view, PixelType::kU8, [&](int64_t, const ConstImageView&) -> Status {
+            ++calls;
+            return make_status(StatusCode::kIo, "disk full");
+        });
+    EXPECT_EQ(st.code(), StatusCode::kIo);
+    EXPECT_EQ(st.message(), "disk full");
+    EXPECT_EQ(calls, 1);  // the run stops at the first failing block
+    const auto ok_sink = [](int64_t, const ConstImageView&) { return Status(); };
+    EXPECT_EQ(m.run_image_rows(in.view, PixelType::kU8, nullptr).code(),
+              StatusCode::kInvalidArgument);
+    EXPECT_EQ(m.run_image_rows(in.view, static_cast<PixelType>(9), ok_sink).code(),
+              StatusCode::kInvalidArgument);
+    ConstImageView bad = in.view;
+    bad.data = nullptr;
+    const Status null_in = m.run_image_rows(bad, PixelType::kU8, ok_sink);
+    EXPECT_EQ(null_in.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(null_in.message().find("in.data"), std::string::npos) << null_in.message();
+}
+
 TEST(ImageApi, MemoryLimitRefusesBeforeAllocating) {
     Options opt;
     opt.max_memory_bytes = 64 << 10;

@@ -136,8 +136,8 @@ class Model {
     // The output image's size for a width x height input of `channels` (kInvalidArgument names
     // what does not fit the model).
     Status output_image_size(int64_t width, int64_t height, int32_t channels, ImageSize* out) const;
-    // Upper bound of the bytes run_image() allocates for such an image (the model's working
-    // memory plus the float planes it converts through).
+    // Upper bound of the bytes run_image() or run_image_rows() allocates for such an image (the
+    // model's working memory, the float planes it converts through, one block of output rows).
     Result<uint64_t> image_working_bytes(int64_t width, int64_t height, int32_t channels) const;
     // Runs the model on `in` and writes `out`, whose width, height and channels must be
     // output_image_size()'s; input and output sample types are independent (e.g. uint16 in,
@@ -147,6 +147,16 @@ class Model {
     Status run_image(const ConstImageView& in, const ImageView& out) const;
     Status run_image(const ConstImageView& in, const ImageView& out,
                      const LayerObserver& observe) const;
+    // Receives output rows [y0, y0 + rows.height) of the image, in order, top to bottom: packed
+    // rows of output_image_size()'s width and channels in the sample type asked for (read-only;
+    // valid only during the call). A non-OK status stops the run and comes back from it.
+    using ImageRowSink = std::function<Status(int64_t y0, const ConstImageView& rows)>;
+    // run_image() without an output image: the rows go to `sink` as they are done (streaming
+    // models: one stripe at a time, so an encoder can write a file of any height while only a
+    // stripe of output exists; other models: in blocks, after the whole run). Same bits as
+    // run_image(); memory within image_working_bytes().
+    Status run_image_rows(const ConstImageView& in, PixelType out_type,
+                          const ImageRowSink& sink) const;
 
     struct Impl;  // opaque
 
@@ -154,8 +164,9 @@ class Model {
     explicit Model(std::unique_ptr<Impl> impl);
     Status run_traced(const float* in, const Dims& in_dims, float* out,
                       const LayerObserver* observe) const;
-    Status run_image_traced(const ConstImageView& in, const ImageView& out,
-                            const LayerObserver* observe) const;
+    struct OutputRows;  // where run_image's quantised rows go (api/image_run.cpp)
+    Status run_image_impl(const ConstImageView& in, OutputRows* out,
+                          const LayerObserver* observe) const;
     std::unique_ptr<Impl> impl_;
 };
 
