@@ -231,4 +231,33 @@ lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_
     });
 }
 
+lucent_status lucent_model_run_image_rows(const lucent_model* model, const lucent_image* in,
+                                          int32_t out_type, lucent_image_row_sink sink,
+                                          void* user) {
+    const char* fn = "lucent_model_run_image_rows";
+    return guarded(fn, [&]() -> lucent::Status {
+        if (model == nullptr) return null_arg(fn, "model");
+        if (in == nullptr) return null_arg(fn, "in");
+        if (sink == nullptr) return null_arg(fn, "sink");
+        return model->model.run_image_rows(
+            to_view(*in), static_cast<lucent::PixelType>(out_type),
+            [&](int64_t y0, const lucent::ConstImageView& rows) -> lucent::Status {
+                lucent_image c_rows{};
+                c_rows.data = const_cast<void*>(rows.data);
+                c_rows.size_bytes = rows.size_bytes;
+                c_rows.width = rows.width;
+                c_rows.height = rows.height;
+                c_rows.channels = rows.channels;
+                c_rows.pixel_type = static_cast<int32_t>(rows.type);
+                c_rows.stride_bytes = rows.stride_bytes;
+                int32_t code = sink(user, y0, &c_rows);
+                if (code == LUCENT_STATUS_OK) return lucent::Status();
+                if (code < 0 || code > LUCENT_STATUS_INTERNAL) code = LUCENT_STATUS_INTERNAL;
+                return lucent::make_status(static_cast<lucent::StatusCode>(code),
+                                           "%s: the sink callback returned %s", fn,
+                                           lucent_status_name(code));
+            });
+    });
+}
+
 }  // extern "C"

@@ -140,6 +140,16 @@ typedef int32_t (*lucent_row_sink)(void* user, const lucent_row_block* block);
 lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_t h, int64_t w,
                                     lucent_row_source source, lucent_row_sink sink, void* user);
 
+/* Receives output rows [y0, y0 + rows->height) of an image in order, top to bottom: packed rows
+ * (rows->stride_bytes apart) of lucent_model_output_size()'s width and channels in the asked
+ * pixel type; valid only during the call. Return LUCENT_STATUS_OK to go on. */
+typedef int32_t (*lucent_image_row_sink)(void* user, int64_t y0, const lucent_image* rows);
+/* lucent_model_run_image without an output buffer: rows go to sink as they are done (SSR: one
+ * stripe at a time, so a file of any height can be encoded while only a stripe exists).
+ * out_type: a lucent_pixel_type. Same bytes as lucent_model_run_image. */
+lucent_status lucent_model_run_image_rows(const lucent_model* model, const lucent_image* in,
+                                          int32_t out_type, lucent_image_row_sink sink, void* user);
+
 #ifdef __cplusplus
 }
 #endif

@@ -261,6 +261,73 @@ static void test_rows(lucent_model_kind kind) {
     lucent_model_free(m);
 }
 
+/* lucent_model_run_image_rows gathers rows equal to lucent_model_run_image's image. */
+typedef struct {
+    uint8_t* out;
+    size_t row_bytes;
+    int64_t next;
+    int fail;
+} image_rows_io;
+
+static int32_t image_rows_sink(void* user, int64_t y0, const lucent_image* rows) {
+    image_rows_io* io = (image_rows_io*)user;
+    int64_t y;
+    if (io->fail) return LUCENT_STATUS_IO;
+    if (y0 != io->next || rows->stride_bytes != io->row_bytes) return LUCENT_STATUS_INTERNAL;
+    for (y = 0; y < rows->height; ++y)
+        memcpy(io->out + (size_t)(y0 + y) * io->row_bytes,
+               (const uint8_t*)rows->data + (size_t)y * rows->stride_bytes, io->row_bytes);
+    io->next = y0 + rows->height;
+    return LUCENT_STATUS_OK;
+}
+
+static void test_image_rows(lucent_model_kind kind) {
+    lucent_model* m = NULL;
+    const int64_t w = 9, h = 7;
+    int64_t ow = 0, oh = 0, i;
+    int32_t oc = 0;
+    uint8_t pixels[9 * 7 * 4];
+    uint8_t *want, *got;
+    lucent_image in, out;
+    image_rows_io io;
+    CHECK(lucent_model_load_default(kind, NULL, &m) == LUCENT_STATUS_OK);
+    CHECK(lucent_model_output_size(m, w, h, 4, &ow, &oh, &oc) == LUCENT_STATUS_OK);
+    for (i = 0; i < w * h * 4; ++i) pixels[i] = (uint8_t)((i * 53) % 251);
+    want = (uint8_t*)malloc((size_t)(ow * oh * oc) * 2);
+    got = (uint8_t*)calloc((size_t)(ow * oh * oc) * 2, 1);
+    memset(&in, 0, sizeof in);
+    in.data = pixels;
+    in.size_bytes = sizeof pixels;
+    in.width = w;
+    in.height = h;
+    in.channels = 4;
+    in.pixel_type = LUCENT_PIXEL_U8;
+    out = in;
+    out.data = want;
+    out.size_bytes = (size_t)(ow * oh * oc) * 2;
+    out.width = ow;
+    out.height = oh;
+    out.channels = oc;
+    out.pixel_type = LUCENT_PIXEL_U16;
+    CHECK(lucent_model_run_image(m, &in, &out) == LUCENT_STATUS_OK);
+    io.out = got;
+    io.row_bytes = (size_t)(ow * oc) * 2;
+    io.next = 0;
+    io.fail = 0;
+    CHECK(lucent_model_run_image_rows(m, &in, LUCENT_PIXEL_U16, image_rows_sink, &io) ==
+          LUCENT_STATUS_OK);
+    CHECK(io.next == oh);
+    CHECK(memcmp(want, got, (size_t)(ow * oh * oc) * 2) == 0);
+    io.fail = 1;
+    CHECK_FAILS(lucent_model_run_image_rows(m, &in, LUCENT_PIXEL_U16, image_rows_sink, &io),
+                LUCENT_STATUS_IO, "sink callback");
+    CHECK_FAILS(lucent_model_run_image_rows(m, &in, LUCENT_PIXEL_U16, NULL, &io),
+                LUCENT_STATUS_INVALID_ARGUMENT, "sink is null");
+    free(want);
+    free(got);
+    lucent_model_free(m);
+}
+
 int main(void) {
     test_basics();
     test_loading();
@@ -268,6 +335,8 @@ int main(void) {
     test_running(LUCENT_MODEL_RED);
     test_rows(LUCENT_MODEL_SSR);
     test_rows(LUCENT_MODEL_RED);
+    test_image_rows(LUCENT_MODEL_SSR);
+    test_image_rows(LUCENT_MODEL_RED);
     printf("c_api: %d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }
