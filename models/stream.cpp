@@ -49,9 +49,24 @@ Rows RowRing::rows(int64_t c0, int64_t nc, int64_t y0, int64_t y1) const {
     return r;
 }
 
+int64_t chunk_limit(int64_t width, int64_t step, int threads) {
+    // Even row counts whatever the node's step, so that the nodes of one resolution chunk
+    // alike (a ring between unlike chunkings holds more rows).
+    const int64_t by_pixels = (kChunkPixels + width - 1) / std::max<int64_t>(width, 1);
+    const int64_t busy = 4 * static_cast<int64_t>(std::max(threads, 1));
+    const int64_t rows = (std::max(by_pixels, busy) + 1) / 2 * 2;
+    return std::max<int64_t>((rows + step - 1) / step * step, step);
+}
+
 int64_t scaled_rows(int64_t stripe, int64_t out_h, int64_t sink_h, int64_t step) {
     const int64_t rows = (stripe * out_h + sink_h - 1) / std::max<int64_t>(sink_h, 1);
     return std::max<int64_t>((rows + step - 1) / step * step, step);
+}
+
+int64_t Stream::node_width(const StreamNode& n) const {
+    if (n.ring >= 0) return ring(n.ring).width();
+    if (!n.inputs.empty()) return node_width(nodes_[static_cast<size_t>(n.inputs[0].node)].n);
+    return 1;
 }
 
 int Stream::add_ring(int64_t c, int64_t h, int64_t w) {
@@ -108,7 +123,8 @@ Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
     threads_ = std::max(threads, 1);
     const int64_t sink_h = nodes_[static_cast<size_t>(sink)].n.out_h;
     for (State& s : nodes_) {
-        s.cap = scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step);
+        s.cap = std::min(scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step),
+                         chunk_limit(node_width(s.n), s.n.step, threads_));
         s.done = 0;
         s.max_chunk = 0;
     }

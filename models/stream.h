@@ -98,6 +98,8 @@ class Stream {
     Status run(const ops::Context& ctx, float* arena);
 
   private:
+    // Columns of a node's output (its ring's, or for the sink its input's).
+    int64_t node_width(const StreamNode& n) const;
     struct State {
         StreamNode n;
         int64_t cap = 1;  // rows per chunk
@@ -120,5 +122,12 @@ class Stream {
 // Chunk-size helper: rows of a node at `out_h` rows per stripe of `stripe` rows of a sink
 // `sink_h` rows high (at least one step).
 int64_t scaled_rows(int64_t stripe, int64_t out_h, int64_t sink_h, int64_t step);
+
+// The most rows a node `width` columns wide computes at once: about kChunkPixels pixels, but
+// at least 4 rows per thread (convolutions split rows between threads; Winograd tiles are 2
+// rows high), in whole steps. Wide images thus get short chunks and their rings hold few rows:
+// memory follows the width, not the stripe, once a stripe holds more than a chunk.
+constexpr int64_t kChunkPixels = 16384;
+int64_t chunk_limit(int64_t width, int64_t step, int threads);
 
 }  // namespace lucent::models

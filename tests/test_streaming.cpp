@@ -90,5 +90,27 @@ TEST(Streaming, PlanShrinksWithTheStripe) {
     EXPECT_LT(small.value()->bytes() * 4, large.value()->bytes());
 }
 
+// Wide images compute in chunks of about models::kChunkPixels, whatever the stripe: the plan
+// stops growing with the stripe, and the bits stay those of the whole image.
+TEST(Streaming, WideImagesChunkByPixelsWithTheSameBits) {
+    const ops::KernelTable& k = ops::kernels();
+    const std::unique_ptr<models::Graph> g = load("ssr_nearest_x4", k);
+    const Shape s{1, 3, 21, 2051};  // 8 input rows and 4 output rows make a chunk here
+    Result<std::unique_ptr<models::StreamRun>> mid = g->plan_stream(s, 64, 2);
+    Result<std::unique_ptr<models::StreamRun>> tall = g->plan_stream(s, 84, 2);
+    ASSERT_TRUE(mid.ok() && tall.ok());
+    EXPECT_EQ(mid.value()->bytes(), tall.value()->bytes());
+    test::Rng rng(5);
+    Result<Tensor> in = Tensor::create(s);
+    ASSERT_TRUE(in.ok());
+    rng.fill(in.value().data(), s.numel(), 0.0f, 1.0f);
+    ops::Context ctx;
+    ctx.k = &k;
+    ctx.num_threads = 2;
+    const std::vector<float> whole = run(*g, ctx, in.value(), models::Graph::kWholeImage);
+    EXPECT_EQ(run(*g, ctx, in.value(), 0), whole);
+    EXPECT_EQ(run(*g, ctx, in.value(), 7), whole);
+}
+
 }  // namespace
 }  // namespace lucent
