@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "engine/alloc_stats.h"
+
 namespace lucent {
 
 namespace {
@@ -34,7 +36,10 @@ Status checked_numel(const Shape& s, const char* what, int64_t* numel) {
     return Status();
 }
 
-void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+void AlignedBuffer::Free::operator()(float* p) const {
+    alloc_stats::on_free(bytes);
+    std::free(p);
+}
 
 Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
     if (count < 0 || count > kMaxElements) {
@@ -50,7 +55,8 @@ Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
         return make_status(StatusCode::kOutOfMemory, "could not allocate %zu bytes", bytes);
     }
     std::memset(p, 0, bytes);
-    b.data_.reset(static_cast<float*>(p));
+    alloc_stats::on_alloc(bytes);
+    b.data_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
     b.size_ = count;
     return b;
 }

@@ -79,6 +79,7 @@ class AlignedBuffer {
 
   private:
     struct Free {
+        uint64_t bytes;  // for alloc_stats (value-initialised to 0 by unique_ptr)
         void operator()(float* p) const;
     };
     std::unique_ptr<float, Free> data_;

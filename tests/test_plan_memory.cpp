@@ -1,0 +1,108 @@
+// Plan once, run without allocating: a planned stream allocates exactly its arena (one
+// allocation of the plan's bytes, the whole live peak of the run), and the public working-memory
+// figures are upper bounds of what a run really holds at its peak, for streaming and whole-image
+// models alike. Measured with the engine's allocation counters (engine/alloc_stats.h).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/alloc_stats.h"
+#include "lucent/lucent.hpp"
+#include "models/graph.h"
+#include "tests/util/rng.h"
+#include "weights/weight_file.h"
+
+namespace lucent {
+namespace {
+
+std::string fixture(const std::string& name) {
+    return std::string(LUCENT_GOLDEN_MODELS_DIR) + "/" + name + ".lcw";
+}
+
+uint64_t rounded(uint64_t bytes) {
+    return (bytes + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
+}
+
+TEST(PlanMemory, AStreamAllocatesOnlyItsArena) {
+    const ops::KernelTable& k = ops::kernels();
+    Result<weights::WeightFile> wf = weights::WeightFile::open(fixture("ssr_nearest_x4"));
+    ASSERT_TRUE(wf.ok());
+    Result<std::unique_ptr<models::Graph>> g = models::load_graph(wf.value(), k, {});
+    ASSERT_TRUE(g.ok());
+    test::Rng rng(3);
+    for (const Shape& s : {Shape{1, 3, 40, 9}, Shape{1, 3, 13, 31}}) {
+        for (int64_t stripe : {1, 4, 16, 1000}) {
+            SCOPED_TRACE(s.str() + " stripe " + std::to_string(stripe));
+            Result<std::unique_ptr<models::StreamRun>> plan = g.value()->plan_stream(s, stripe, 2);
+            ASSERT_TRUE(plan.ok()) << plan.status().message();
+            Shape os;
+            ASSERT_TRUE(g.value()->output_shape(s, &os).ok());
+            std::vector<float> in(static_cast<size_t>(s.numel())),
+                out(static_cast<size_t>(os.numel()));
+            rng.fill(in.data(), s.numel(), 0.0f, 1.0f);
+            ops::Context ctx;
+            ctx.k = &k;
+            ctx.num_threads = 2;
+            const models::RowSource source = [&](Rows d) -> Status {
+                for (int64_t c = 0; c < d.c; ++c)
+                    for (int64_t y = d.row0; y < d.end(); ++y)
+                        std::copy(&in[static_cast<size_t>((c * s.h + y) * s.w)],
+                                  &in[static_cast<size_t>((c * s.h + y + 1) * s.w)], d.row(c, y));
+                return Status();
+            };
+            const models::RowSink sink = [&](ConstRows r) -> Status {
+                for (int64_t c = 0; c < r.c; ++c)
+                    for (int64_t y = r.row0; y < r.end(); ++y)
+                        std::copy(r.row(c, y), r.row(c, y) + os.w,
+                                  &out[static_cast<size_t>((c * os.h + y) * os.w)]);
+                return Status();
+            };
+            const alloc_stats::Snapshot before = alloc_stats::now();
+            alloc_stats::reset_peak();
+            ASSERT_TRUE(plan.value()->run(ctx, source, sink).ok());
+            const alloc_stats::Snapshot after = alloc_stats::now();
+            EXPECT_EQ(after.allocations - before.allocations, 1u);  // the arena, nothing else
+            EXPECT_EQ(after.peak_bytes - before.live_bytes, rounded(plan.value()->bytes()));
+            EXPECT_EQ(after.live_bytes, before.live_bytes);
+        }
+    }
+}
+
+// The public figure against the real peak of run_image, for every fixture model (SSR streams,
+// RED and channel-attention SSR run whole images through hand-sized buffers).
+TEST(PlanMemory, WorkingBytesBoundTheRealPeak) {
+    for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3", "ssr_unshuffle2_ca",
+                             "red_bins1236", "red_nobins"}) {
+        for (int threads : {1, 2}) {
+            SCOPED_TRACE(std::string(name) + ", " + std::to_string(threads) + " threads");
+            Options opt;
+            opt.num_threads = threads;
+            Result<Model> m = Model::load(fixture(name), opt);
+            ASSERT_TRUE(m.ok());
+            const int64_t w = 37, h = 29;
+            std::vector<uint8_t> in(static_cast<size_t>(w * h * 4));
+            for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i * 31 % 251);
+            ImageSize os;
+            ASSERT_TRUE(m.value().output_image_size(w, h, 4, &os).ok());
+            std::vector<uint8_t> out(image_buffer_bytes(os, PixelType::kU8));
+            Result<uint64_t> need = m.value().image_working_bytes(w, h, 4);
+            ASSERT_TRUE(need.ok());
+            const alloc_stats::Snapshot before = alloc_stats::now();
+            alloc_stats::reset_peak();
+            ASSERT_TRUE(
+                m.value()
+                    .run_image(ConstImageView{in.data(), in.size(), w, h, 4, PixelType::kU8, 0},
+                               ImageView{out.data(), out.size(), os.width, os.height, 4,
+                                         PixelType::kU8, 0})
+                    .ok());
+            const uint64_t peak = alloc_stats::now().peak_bytes - before.live_bytes;
+            EXPECT_LE(peak, need.value());
+            EXPECT_GE(peak, need.value() / 2)
+                << "the figure overstates the peak: " << peak << " of " << need.value();
+        }
+    }
+}
+
+}  // namespace
+}  // namespace lucent
