@@ -33,6 +33,8 @@ const char kUsage[] =
     "  --threads N        worker threads, 0 = all cores (default 0; at most 4x the cores)\n"
     "  --isa NAME         highest kernel tier: scalar, avx2 or avx512 (default: best available)\n"
     "  --reference        scalar kernels and direct convolution (the audit path)\n"
+    "  --precision P      fp32 (default: matches PyTorch fp32) or bf16 (AMX: faster, within\n"
+    "                     bf16's error; README \"bf16\")\n"
     "  --max-memory MIB   working-memory budget: SSR streams in narrower stripes to fit it, and\n"
     "                     inputs that cannot fit are refused (default: usable memory)\n"
     "  --stripe-rows N    output rows per streaming stripe (default: chosen; any N gives the\n"
@@ -127,6 +129,10 @@ std::string parse_args(int argc, const char* const* argv, Args* a) {
             a->dump = argv[++i];
         } else if (arg == "--profile") {
             a->profile = true;
+        } else if (arg == "--precision") {
+            if (!next || (std::string(next) != "fp32" && std::string(next) != "bf16"))
+                return "--precision needs fp32 or bf16";
+            a->bf16 = std::string(argv[++i]) == "bf16";
         } else if (arg == "--reference") {
             a->reference = true;
         } else if (arg == "--verbose") {

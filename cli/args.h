@@ -28,6 +28,7 @@ struct Args {
     std::string dump;         // --dump DIR: every layer's output (one input only)
     bool profile = false;     // --profile: per-layer time on stderr
     bool progress = false;    // --progress: progress lines from the start, on any stderr
+    bool bf16 = false;        // --precision bf16
 };
 
 // Fills *a from argv[1..argc). Returns "" on success, else one line saying what is wrong.

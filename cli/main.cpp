@@ -38,6 +38,7 @@ int run(const lucent::cli::Args& a) {
     opt.reference = a.reference;
     opt.max_memory_bytes = a.max_memory;
     opt.stripe_rows = a.stripe_rows;
+    opt.precision = a.bf16 ? lucent::Precision::kBf16 : lucent::Precision::kFp32;
     const lucent::ModelKind kind =
         a.command == "upscale" ? lucent::ModelKind::kSsr : lucent::ModelKind::kRed;
     lucent::Result<lucent::Model> model = a.model.empty() ? lucent::Model::load_default(kind, opt)

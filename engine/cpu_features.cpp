@@ -3,11 +3,14 @@
 // opmask/ZMM state faults on the first AVX-512 instruction. This TU is built for baseline
 // x86-64 and executes no AVX code itself.
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
+#include "engine/amx.h"
 #include "lucent/isa.hpp"
 
 namespace lucent {
@@ -52,6 +55,22 @@ Isa detect() {
     return Isa::kAvx2;
 }
 
+bool detect_amx() {
+    if (detect() != Isa::kAvx512) return false;  // the kernels use AVX-512 for conversions
+    const CpuidRegs l7 = cpuid(7, 0);
+    const CpuidRegs l71 = cpuid(7, 1);
+    const bool amx_bf16 = bit(l7.edx, 22), amx_tile = bit(l7.edx, 24),
+               avx512_bf16 = bit(l71.eax, 5);
+    if (!amx_bf16 || !amx_tile || !avx512_bf16) return false;
+    if ((read_xcr0() & (3ull << 17)) != (3ull << 17)) return false;  // XTILECFG, XTILEDATA
+#if defined(__linux__)
+    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+}
+
 Isa min_isa(Isa a, Isa b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
 
 }  // namespace
@@ -77,6 +96,11 @@ bool parse_isa(const char* text, Isa* out) {
         }
     }
     return false;
+}
+
+bool amx_ready() {
+    static const bool ready = detect_amx();  // thread-safe static init: one request
+    return ready;
 }
 
 Isa hardware_isa() {

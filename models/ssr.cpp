@@ -110,7 +110,8 @@ Result<std::unique_ptr<Ssr>> Ssr::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(read_ssr_config(wf, &c));
     LUCENT_RETURN_IF_ERROR(wf.check_tensors(expected_tensors(c)));
     const ops::Conv2dAlgo algo = opts.conv_algo;
-    auto load = [&](const std::string& name, const ops::Conv2dParams& p, ops::Conv2d* out) {
+    auto load = [&](const std::string& name, ops::Conv2dParams p, ops::Conv2d* out) {
+        p.bf16 = opts.bf16 && name != "conv_first" && name != "conv_last";
         return load_conv(wf, name, p, k, out);
     };
     LUCENT_RETURN_IF_ERROR(load("conv_first",

@@ -226,6 +226,19 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     Conv2d c;
     c.p_ = p;
     c.k_ = &k;
+    if (p.bf16) {
+        const bool shape_ok = p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
+                              p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                              p.pad_top == 1 && p.pad_bottom == 1 && p.pad_left == 1 &&
+                              p.pad_right == 1;
+        if (!shape_ok)
+            return make_status(StatusCode::kUnsupported,
+                               "conv2d in bf16 supports 3x3, stride 1, padding 1 layers only");
+        LUCENT_ASSIGN_OR_RETURN(
+            Conv3x3Bf16 b, Conv3x3Bf16::create(p.in_ch, p.out_ch, weight, bias, p.act, p.slope));
+        c.bf16_ = std::make_shared<const Conv3x3Bf16>(std::move(b));
+        return c;
+    }
     const int64_t ntaps = p.kernel_h * p.kernel_w;
     std::vector<int64_t> tap_index(static_cast<size_t>(ntaps));
     for (int64_t t = 0; t < ntaps; ++t) tap_index[static_cast<size_t>(t)] = t;
@@ -342,6 +355,7 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
                            static_cast<long long>(first), static_cast<long long>(end),
                            static_cast<long long>(in.row0), static_cast<long long>(in.end()));
     }
+    if (bf16_ != nullptr) return bf16_->run_rows(ctx, in, out, scratch);
     AlignedBuffer own;
     if (scratch == nullptr) {
         const int threads = resolve_threads(ctx.num_threads);
@@ -380,6 +394,7 @@ Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
 }
 
 int64_t Conv2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) const {
+    if (bf16_ != nullptr) return bf16_->scratch_floats(in_w, out_rows, threads);
     return bands(in_w, out_rows).per_thread * std::max(threads, 1);
 }
 

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/tensor.h"
 #include "ops/activation_codes.h"
+#include "ops/conv_bf16.h"
 #include "ops/dispatch.h"
 
 namespace lucent::ops {
@@ -36,6 +38,9 @@ struct Conv2dParams {
     Activation act = Activation::kNone;  // kNone, kRelu or kLeakyRelu
     float slope = 0.2f;                  // for kLeakyRelu
     Conv2dAlgo algo = Conv2dAlgo::kAuto;
+    // The bf16 precision tier (ops/conv_bf16.h, AMX): 3x3, stride 1, padding 1 layers only;
+    // create() fails with kUnsupported for other shapes or without AMX.
+    bool bf16 = false;
 
     // PyTorch's nn.Conv2d(in, out, k, stride, padding=k/2 style symmetric padding).
     static Conv2dParams square(int64_t in_ch, int64_t out_ch, int64_t k, int64_t stride = 1,
@@ -90,8 +95,9 @@ class Conv2d {
     const KernelTable* k_ = nullptr;
     std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
     bool winograd_ = false;
-    std::vector<float> wino_packed_;  // [16][blocks][in_ch][ocb]: G g G^T per position
-    std::vector<float> bias_;         // [blocks * ocb], zero-padded
+    std::vector<float> wino_packed_;           // [16][blocks][in_ch][ocb]: G g G^T per position
+    std::vector<float> bias_;                  // [blocks * ocb], zero-padded
+    std::shared_ptr<const Conv3x3Bf16> bf16_;  // params().bf16: the layer runs here instead
 };
 
 // Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into

@@ -32,8 +32,10 @@ enum class ModelKind : int32_t {
     kRed = 2,  // enhancement: output has the input's size
 };
 
-// Arithmetic of the convolutions. Only kFp32 exists in this version; asking for kBf16 is
-// kUnsupported at load (the field is here so that the C and C++ option sets stay stable).
+// Arithmetic of the convolutions. kFp32 (the default) matches PyTorch fp32 on every CPU.
+// kBf16 runs the 3x3 convolutions between the first and the last in bf16 with fp32 sums on
+// AMX tiles (README "bf16"); everything else stays fp32. Load fails with kUnsupported where
+// AMX is missing (or with reference = true, or max_isa below avx512).
 enum class Precision : int32_t {
     kFp32 = 0,
     kBf16 = 1,

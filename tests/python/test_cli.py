@@ -182,12 +182,15 @@ class Cli(unittest.TestCase):
             (["upscale", "--isa", "sse9", src, out], "--isa"),
             (["upscale", "--bogus", src, out], "unknown option"),
             (["upscale", "--max-memory", "0", src, out], "--max-memory"),
+            (["upscale", "--precision", "fp16", src, out], "--precision"),
             (["upscale", src, out, "extra"], "too many"),
         ]
         for args, needle in cases:
             with self.subTest(args=args):
                 self.fails(args, 2, needle, out=out)
         self.fails(["upscale", src, out], 2, "LUCENT_MAX_ISA", out=out, env={"LUCENT_MAX_ISA": "avx9000"})
+        # bf16 needs AMX and the avx512 tier: refused, with the reason, on any machine when capped.
+        self.fails(["upscale", "--precision", "bf16", "--isa", "avx2", src, out], 1, "needs AMX", out=out)
 
     def test_bad_inputs_fail_cleanly(self):
         out = self.path("never.png")

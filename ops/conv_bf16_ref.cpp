@@ -1,0 +1,40 @@
+// Oracle of the bf16 tier's 3x3 convolution: plain loops with the same roundings and the same
+// summation order as ops/conv_bf16.h states (inputs and weights to bf16, fp32 sums tap by tap,
+// 32-channel blocks, pairs in order; then bias and the activation in fp32).
+#include <cmath>
+
+#include "ops/conv_bf16.h"
+#include "ops/ref.h"
+
+namespace lucent::ops::ref {
+
+void conv3x3_bf16(ConstTensorView in, const float* weight, const float* bias, Activation act,
+                  float slope, TensorView out) {
+    const int64_t cin = in.shape.c, cout = out.shape.c, h = in.shape.h, w = in.shape.w;
+    const auto input = [&](int64_t n, int64_t c, int64_t y, int64_t x) {
+        if (c >= cin || y < 0 || y >= h || x < 0 || x >= w) return 0.0f;
+        return from_bf16(to_bf16(in.data[((n * cin + c) * h + y) * w + x]));
+    };
+    const auto wt = [&](int64_t o, int64_t c, int64_t t) {
+        return c < cin ? from_bf16(to_bf16(weight[(o * cin + c) * 9 + t])) : 0.0f;
+    };
+    const int64_t cin_pad = (cin + 31) / 32 * 32;
+    for (int64_t n = 0; n < in.shape.n; ++n)
+        for (int64_t o = 0; o < cout; ++o)
+            for (int64_t y = 0; y < h; ++y)
+                for (int64_t x = 0; x < w; ++x) {
+                    float acc = 0.0f;
+                    for (int64_t t = 0; t < 9; ++t)
+                        for (int64_t c = 0; c < cin_pad; c += 2) {
+                            const int64_t iy = y + t / 3 - 1, ix = x + t % 3 - 1;
+                            acc += wt(o, c, t) * input(n, c, iy, ix);
+                            acc += wt(o, c + 1, t) * input(n, c + 1, iy, ix);
+                        }
+                    float v = acc + (bias != nullptr ? bias[o] : 0.0f);
+                    if ((act == Activation::kLeakyRelu || act == Activation::kRelu) && v < 0.0f)
+                        v *= act == Activation::kRelu ? 0.0f : slope;
+                    out.data[((n * cout + o) * h + y) * w + x] = v;
+                }
+}
+
+}  // namespace lucent::ops::ref

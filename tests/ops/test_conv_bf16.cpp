@@ -1,0 +1,126 @@
+// The bf16 tier's 3x3 convolution (ops/conv_bf16.h) on AMX against its plain-loop oracle with
+// the same roundings and order, on random, edge-biased shapes; row windows and thread counts
+// give the same bits; and the bf16 result stays within bf16's error of the fp32 convolution.
+// Skipped by name where the CPU or OS has no AMX.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "engine/amx.h"
+#include "ops/conv2d.h"
+#include "ops/conv_bf16.h"
+#include "ops/ref.h"
+#include "tests/util/guarded.h"
+#include "tests/util/rng.h"
+
+namespace lucent {
+namespace {
+
+#define REQUIRE_AMX() \
+    if (!amx_ready()) GTEST_SKIP() << "amx: not available on this CPU/OS"
+
+struct Bf16Case {
+    int64_t cin, cout, h, w;
+    ops::Activation act;
+};
+
+std::vector<float> run_bf16(const ops::Conv3x3Bf16& conv, const std::vector<float>& in,
+                            const Bf16Case& c, int threads, int64_t chunk) {
+    std::vector<float> out(static_cast<size_t>(c.cout * c.h * c.w), std::nanf(""));
+    ops::Context ctx;
+    ctx.k = &ops::kernels();
+    ctx.num_threads = threads;
+    const ConstRows src{in.data(), c.cin, c.h, c.w, 0, c.h, c.h * c.w};
+    for (int64_t y0 = 0; y0 < c.h; y0 += chunk) {
+        const int64_t y1 = std::min(c.h, y0 + chunk);
+        Rows dst{out.data() + y0 * c.w, c.cout, c.h, c.w, y0, y1 - y0, c.h * c.w};
+        const Status st = conv.run_rows(ctx, src, dst, nullptr);
+        EXPECT_TRUE(st.ok()) << st.message();
+    }
+    return out;
+}
+
+void check(const Bf16Case& c, test::Rng& rng) {
+    SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " " +
+                 std::to_string(c.h) + "x" + std::to_string(c.w));
+    std::vector<float> w(static_cast<size_t>(c.cout * c.cin * 9)), b(static_cast<size_t>(c.cout));
+    std::vector<float> in(static_cast<size_t>(c.cin * c.h * c.w));
+    rng.fill(w.data(), static_cast<int64_t>(w.size()), -0.2f, 0.2f);
+    rng.fill(b.data(), c.cout);
+    rng.fill_edgy(in.data(), static_cast<int64_t>(in.size()));
+    Result<ops::Conv3x3Bf16> conv =
+        ops::Conv3x3Bf16::create(c.cin, c.cout, w.data(), b.data(), c.act, 0.2f);
+    ASSERT_TRUE(conv.ok()) << conv.status().message();
+    const std::vector<float> got = run_bf16(conv.value(), in, c, 1, c.h);
+    const Shape is{1, c.cin, c.h, c.w}, os{1, c.cout, c.h, c.w};
+    std::vector<float> want(got.size()), fp32(got.size());
+    ops::ref::conv3x3_bf16(ConstTensorView{in.data(), is}, w.data(), b.data(), c.act, 0.2f,
+                           TensorView{want.data(), os});
+    ops::ref::conv2d(ops::Conv2dParams::square(c.cin, c.cout, 3), ConstTensorView{in.data(), is},
+                     w.data(), b.data(), TensorView{fp32.data(), os});
+    double max_in = 0.0;
+    for (float v : in) max_in = std::max(max_in, static_cast<double>(std::fabs(v)));
+    // Against the oracle: the same sums up to the hardware's handling of the pair products
+    // (a relative 2^-22 or so of the summed magnitudes); against fp32: bf16's 2^-8 rounding
+    // of the inputs and weights.
+    const double terms = static_cast<double>(c.cin * 9);
+    const double oracle_tol = 1e-6 * terms * 0.2 * max_in + 1e-6;
+    const double fp32_tol = 2.0 * 0.0079 * std::sqrt(terms) * 0.2 * max_in + 1e-3;
+    for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], oracle_tol) << "at " << i;
+        double f = fp32[i];
+        if (c.act != ops::Activation::kNone && f < 0.0)
+            f *= c.act == ops::Activation::kRelu ? 0.0 : 0.2;
+        ASSERT_NEAR(got[i], f, fp32_tol) << "fp32 at " << i;
+    }
+    // Row windows of any height and any thread count: the same bits.
+    for (int threads : {2, 3})
+        for (int64_t chunk : {1, 2, 5})
+            EXPECT_EQ(run_bf16(conv.value(), in, c, threads, chunk), got)
+                << threads << " threads, chunks of " << chunk;
+}
+
+TEST(ConvBf16, MatchesItsOracleOnRandomShapes) {
+    REQUIRE_AMX();
+    test::Rng rng(test::test_seed());
+    LUCENT_SCOPED_SEED(test::test_seed());
+    const std::vector<Bf16Case> fixed = {
+        {3, 3, 1, 1, ops::Activation::kNone},     {64, 32, 5, 33, ops::Activation::kLeakyRelu},
+        {192, 64, 4, 37, ops::Activation::kNone}, {17, 33, 7, 16, ops::Activation::kLeakyRelu},
+        {96, 16, 3, 64, ops::Activation::kRelu},  {33, 48, 9, 1, ops::Activation::kLeakyRelu}};
+    for (const Bf16Case& c : fixed) check(c, rng);
+    static const int64_t kCh[] = {1, 2, 5, 16, 31, 32, 33, 64, 65, 100};
+    for (int i = 0; i < 8; ++i) {
+        const Bf16Case c{
+            kCh[rng.uniform_int(0, 9)], kCh[rng.uniform_int(0, 9)], rng.uniform_int(1, 9),
+            rng.uniform_int(1, 70),
+            rng.uniform_int(0, 1) ? ops::Activation::kLeakyRelu : ops::Activation::kNone};
+        check(c, rng);
+    }
+}
+
+TEST(ConvBf16, RefusedWithoutAmxAndOnBadArguments) {
+    std::vector<float> w(9, 0.1f);
+    Result<ops::Conv3x3Bf16> conv =
+        ops::Conv3x3Bf16::create(1, 1, w.data(), nullptr, ops::Activation::kNone, 0.0f);
+    if (!amx_ready()) {
+        EXPECT_EQ(conv.status().code(), StatusCode::kUnsupported);
+        EXPECT_NE(conv.status().message().find("AMX"), std::string::npos);
+        return;
+    }
+    ASSERT_TRUE(conv.ok());
+    EXPECT_EQ(ops::Conv3x3Bf16::create(0, 1, w.data(), nullptr, ops::Activation::kNone, 0.0f)
+                  .status()
+                  .code(),
+              StatusCode::kInvalidArgument);
+    std::vector<float> in(4), out(8);
+    ops::Context ctx;
+    ctx.k = &ops::kernels();
+    const Status st = conv.value().run_rows(ctx, ConstRows{in.data(), 1, 2, 2, 0, 2, 4},
+                                            Rows{out.data(), 2, 2, 2, 0, 2, 4}, nullptr);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lucent
