@@ -1,5 +1,6 @@
 // Op benchmarks on the real layer shapes, per ISA tier and thread count.
 //   Conv2d 3x3 on SSR's dense-block shapes at 128x128 (64->32 ... 192->64, and 64->64),
+//   the same 3x3 shapes in the bf16 tier (AMX; an error row where AMX is missing),
 //   ConvTranspose2d 4x4 stride 2 (RED's 256->128 at 64x64).
 // Counters: GFLOP/s (2 * MACs of the direct algorithm). An ISA the machine lacks is reported
 // as an error row, not silently measured on another tier. bench/compare_torch.py runs this
@@ -92,6 +93,44 @@ void BM_ConvTranspose2d4x4s2(benchmark::State& state) {
     state.SetLabel(isa_name(isa));
 }
 
+// The bf16 tier (AMX) on the same shapes. Args: in_ch, out_ch, size, threads.
+void BM_Conv3x3Bf16(benchmark::State& state) {
+    const int64_t cin = state.range(0), cout = state.range(1), hw = state.range(2);
+    const int threads = static_cast<int>(state.range(3));
+    auto p = ops::Conv2dParams::square(cin, cout, 3);
+    p.act = ops::Activation::kLeakyRelu;
+    p.bf16 = true;
+    const auto w = random_vec(cout * cin * 9, 1), b = random_vec(cout, 2);
+    Result<ops::Conv2d> conv = ops::Conv2d::create(p, w.data(), b.data(), ops::kernels());
+    if (!conv.ok()) {
+        state.SkipWithError(conv.status().message().c_str());
+        return;
+    }
+    auto in = Tensor::create({1, cin, hw, hw}).value();
+    auto out = Tensor::create({1, cout, hw, hw}).value();
+    fill_tensor(in, 3);
+    auto scratch = AlignedBuffer::create(conv.value().scratch_floats(hw, hw, threads)).value();
+    ops::Context ctx{&ops::kernels(), threads};
+    for (auto _ : state) {
+        if (!conv.value()
+                 .run_rows(ctx, rows_of(in.cview()), rows_of(out.view()), scratch.data())
+                 .ok())
+            state.SkipWithError("bf16 conv failed");
+        benchmark::DoNotOptimize(out.data());
+    }
+    const double flops = 2.0 * cin * cout * 9 * hw * hw;
+    state.counters["GFLOPS"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.SetLabel("amx-bf16");
+}
+
+void bf16_args(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"cin", "cout", "hw", "threads"});
+    const int64_t shapes[][2] = {{64, 32}, {96, 32}, {128, 32}, {160, 32}, {192, 64}, {64, 64}};
+    for (const auto& s : shapes)
+        for (int threads : {1, 2}) b->Args({s[0], s[1], 128, threads});
+}
+
 void conv_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"cin", "cout", "hw", "isa", "threads"});
     const int64_t shapes[][2] = {{64, 32}, {96, 32}, {128, 32}, {160, 32}, {192, 64}, {64, 64}};
@@ -107,6 +146,7 @@ void deconv_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Conv2d3x3)->Apply(conv_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv3x3Bf16)->Apply(bf16_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ConvTranspose2d4x4s2)
     ->Apply(deconv_args)
     ->Unit(benchmark::kMillisecond)

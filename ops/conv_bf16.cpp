@@ -14,8 +14,9 @@ namespace {
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 // Columns of a packed row for `width` output pixels: the left pad, whole 32-pixel tile pairs,
-// and the right pad the last tap reads.
-int64_t packed_width(int64_t width) { return round_up(width, 32) + 2; }
+// and the right pad the last tap reads, rounded to 16 columns (64 bytes) so that every pair's
+// row starts on a cache line.
+int64_t packed_width(int64_t width) { return round_up(round_up(width, 32) + 2, 16); }
 
 }  // namespace
 
@@ -57,15 +58,19 @@ Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* 
                            "Conv3x3Bf16: the epilogue fuses none, ReLU or LeakyReLU only");
     }
     const int64_t kblocks = c.kpairs_ / kBf16PairsPerBlock;
-    c.w_.assign(static_cast<size_t>(c.mblocks_ * 9 * kblocks * 16 * 32), 0);
+    // Two bf16 per float of the (zeroed, 64-byte aligned) buffer.
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer wbuf,
+                            AlignedBuffer::create(c.mblocks_ * 9 * kblocks * 16 * 16));
+    uint16_t* packed = reinterpret_cast<uint16_t*>(wbuf.data());
     for (int64_t o = 0; o < cout; ++o)
         for (int64_t t = 0; t < 9; ++t)
             for (int64_t i = 0; i < cin; ++i) {
                 const int64_t mb = o / 16, kb = i / 32;
                 const size_t at = static_cast<size_t>(
                     (((mb * 9 + t) * kblocks + kb) * 16 + o % 16) * 32 + i % 32);
-                c.w_[at] = to_bf16(weight[(o * cin + i) * 9 + t]);
+                packed[at] = to_bf16(weight[(o * cin + i) * 9 + t]);
             }
+    c.w_ = std::make_shared<const AlignedBuffer>(std::move(wbuf));
     c.bias_.assign(static_cast<size_t>(c.mblocks_ * kBf16Tile), 0.0f);
     if (bias != nullptr) std::copy(bias, bias + cout, c.bias_.begin());
     return c;
@@ -110,7 +115,7 @@ Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* 
         a.in_rs = row_u16;
         a.kpairs = static_cast<int32_t>(kpairs_);
         a.wp = static_cast<int32_t>(wp);
-        a.w = w_.data();
+        a.w = reinterpret_cast<const uint16_t*>(w_->data());
         a.bias = bias_.data();
         a.mblocks = static_cast<int32_t>(mblocks_);
         a.cout = static_cast<int32_t>(cout_);

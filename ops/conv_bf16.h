@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -51,8 +52,8 @@ class Conv3x3Bf16 {
     int64_t cin_ = 0, cout_ = 0, kpairs_ = 0, mblocks_ = 0;
     int32_t act_ = kActNone;
     float slope_ = 0.0f;
-    std::vector<uint16_t> w_;  // packed weights
-    std::vector<float> bias_;  // [mblocks * 16], zero-padded
+    std::shared_ptr<const AlignedBuffer> w_;  // packed weights (uint16 in 64-byte lines)
+    std::vector<float> bias_;                 // [mblocks * 16], zero-padded
 };
 
 }  // namespace lucent::ops
