@@ -93,10 +93,16 @@ Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
     const int64_t target = std::min(s.n.out_h, (y_end + step - 1) / step * step);
     while (s.done < target) {
         const int64_t y0 = s.done, y1 = std::min(target, y0 + s.cap);
-        for (const StreamNode::Input& in : s.n.inputs) {
+        // Inputs last to first: in a dense block conv5 reads x, conv1 .. conv4, and conv4's own
+        // chunk asks conv1 for more rows than conv5 does (each conv adds a row of halo). Asking
+        // conv1 first would make it compute a sliver now and another when conv4 asks; asking
+        // conv4 first lets the furthest request come first. Front to back, 15277 of 17633 conv
+        // chunks of a 500x375 x4 run were 2 rows (one thread idle in each); back to front the
+        // run is ~1.5x faster at 2 threads.
+        for (auto in = s.n.inputs.rbegin(); in != s.n.inputs.rend(); ++in) {
             int64_t a = 0, b = 0;
-            in.rows(y0, y1, &a, &b);
-            LUCENT_RETURN_IF_ERROR(ensure(ctx, in.node, b));
+            in->rows(y0, y1, &a, &b);
+            LUCENT_RETURN_IF_ERROR(ensure(ctx, in->node, b));
         }
         if (s.n.ring >= 0) ring(s.n.ring).make_room(y0, y1, ctx == nullptr);
         s.max_chunk = std::max(s.max_chunk, y1 - y0);

@@ -95,7 +95,7 @@ TEST(Streaming, PlanShrinksWithTheStripe) {
 TEST(Streaming, WideImagesChunkByPixelsWithTheSameBits) {
     const ops::KernelTable& k = ops::kernels();
     const std::unique_ptr<models::Graph> g = load("ssr_nearest_x4", k);
-    const Shape s{1, 3, 21, 2051};  // 8 input rows and 4 output rows make a chunk here
+    const Shape s{1, 3, 9, 4100};  // 16 input rows and 8 output rows make a chunk here
     Result<std::unique_ptr<models::StreamRun>> mid = g->plan_stream(s, 64, 2);
     Result<std::unique_ptr<models::StreamRun>> tall = g->plan_stream(s, 84, 2);
     ASSERT_TRUE(mid.ok() && tall.ok());
