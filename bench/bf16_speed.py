@@ -108,10 +108,13 @@ def main():
             b_ms, b_out = lucent_run(args, kind, lcw_path, src, out, threads, "bf16")
             model.float().to(memory_format=torch.contiguous_format)
             tf_ms, _ = torch_run(model, x, threads, args.reps)
-            tb_ms, tb_out = torch_run(cl.bfloat16(), xb, threads, args.reps)
+            try:
+                tb_ms, tb_out = torch_run(cl.bfloat16(), xb, threads, args.reps)
+                p2, m2 = agreement(tb_out[0].permute(1, 2, 0).numpy(), f_out)
+            except RuntimeError:  # PyTorch 1.13's bf16 channels-last ConvTranspose2d fails on RED
+                tb_ms, p2, m2 = float("nan"), float("nan"), -1
             model.float().to(memory_format=torch.contiguous_format)
             p1, m1 = agreement(b_out, f_out)
-            p2, m2 = agreement(tb_out[0].permute(1, 2, 0).numpy(), f_out)
             print(f"| {kind} | {size} | {threads} | {f_ms:.0f} | {b_ms:.0f} | {tf_ms:.0f} | {tb_ms:.0f} "
                   f"| {p1:.1f} dB, max {m1} | {p2:.1f} dB, max {m2} | {f_ms / b_ms:.2f}x | {tb_ms / b_ms:.2f}x |",
                   flush=True)

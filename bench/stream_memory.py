@@ -9,7 +9,9 @@ initialises them; the time does not depend on the values). Input: scipy's public
 raccoon photo resized to --size, as an 8-bit PNG. Each configuration runs the whole CLI under
 /usr/bin/time; the table gives peak RSS (MiB) and wall time (s), plus the output's SHA-256 so
 equal bits are visible. "auto" is Lucent's default stripe; "whole" is one stripe of the whole
-output height (every ring the full image: the whole-image memory).
+output height (chunks are still capped at ~16k pixels per layer, so rings stay small);
+"unstreamed" is the whole-image path (every activation of the whole image in memory; taken
+through --profile, which also writes the output whole), the baseline for the speed promise.
 Needs python3-torch, python3-numpy, python3-pil, python3-scipy and GNU time (/usr/bin/time).
 """
 import argparse
@@ -51,7 +53,7 @@ def main():
     ap.add_argument("--size", default="2000x1500")
     ap.add_argument("--blocks", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--stripes", default="auto,16,whole")
+    ap.add_argument("--stripes", default="auto,16,whole,unstreamed")
     ap.add_argument("--max-memory", type=int, default=0, help="also run with --max-memory MIB")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
@@ -76,6 +78,8 @@ def main():
         cmd = [args.lucent, "upscale", "--model", lcw, "--threads", str(args.threads), *extra]
         if stripe == "whole":
             cmd += ["--stripe-rows", str(4 * h)]
+        elif stripe == "unstreamed":
+            cmd += ["--profile"]  # traced runs take the whole-image path (every layer in memory)
         elif stripe.isdigit():
             cmd += ["--stripe-rows", stripe]
         rss, wall, err = run(cmd + [src, out])
