@@ -109,7 +109,12 @@ Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* 
                            packed + r * row_u16, static_cast<int32_t>(kpairs_),
                            static_cast<int32_t>(wp));
     });
-    parallel_for(out.rows, ctx.num_threads, [&](int64_t r) {
+    // Contiguous row ranges per thread: one tile configuration per range (configuring and
+    // releasing the tiles per row cost as much as the row's compute on small widths).
+    const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), out.rows);
+    parallel_for(parts, ctx.num_threads, [&](int64_t part) {
+        const int64_t r = out.rows * part / parts, r_end = out.rows * (part + 1) / parts;
+        if (r_end <= r) return;
         amx::Bf16ConvRowsArgs a;
         a.in = packed + r * row_u16;
         a.in_rs = row_u16;
@@ -122,7 +127,7 @@ Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* 
         a.out = out.row(0, out.row0 + r);
         a.out_cs = out.cs;
         a.out_rs = out.w;
-        a.rows = 1;
+        a.rows = static_cast<int32_t>(r_end - r);
         a.width = static_cast<int32_t>(out.w);
         a.act = act_;
         a.slope = slope_;
