@@ -39,6 +39,16 @@ lucent::Status null_arg(const char* function, const char* arg) {
                                arg);
 }
 
+// A callback's status comes back as it was (out-of-range codes as internal); the message names
+// the function and which callback stopped the run.
+lucent::Status callback_status(const char* function, const char* side, int32_t code) {
+    if (code == LUCENT_STATUS_OK) return lucent::Status();
+    if (code < 0 || code > LUCENT_STATUS_INTERNAL) code = LUCENT_STATUS_INTERNAL;
+    return lucent::make_status(static_cast<lucent::StatusCode>(code),
+                               "%s: the %s callback returned %s", function, side,
+                               lucent_status_name(code));
+}
+
 lucent::Options to_options(const lucent_options* in) {
     lucent::Options out;
     if (in == nullptr) return out;
@@ -207,14 +217,6 @@ lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_
         if (model == nullptr) return null_arg(fn, "model");
         if (source == nullptr) return null_arg(fn, "source");
         if (sink == nullptr) return null_arg(fn, "sink");
-        // A callback's status comes back as it was; the message says which side stopped.
-        const auto call = [fn](const char* side, int32_t code) -> lucent::Status {
-            if (code == LUCENT_STATUS_OK) return lucent::Status();
-            if (code < 0 || code > LUCENT_STATUS_INTERNAL) code = LUCENT_STATUS_INTERNAL;
-            return lucent::make_status(static_cast<lucent::StatusCode>(code),
-                                       "%s: the %s callback returned %s", fn, side,
-                                       lucent_status_name(code));
-        };
         const auto to_c = [](const lucent::Model::RowBlock& b) {
             return lucent_row_block{b.y0, b.y1, b.width, b.channels, b.channel_stride, b.data};
         };
@@ -222,11 +224,11 @@ lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_
             lucent::Dims{1, c, h, w},
             [&](const lucent::Model::RowBlock& b) {
                 const lucent_row_block cb = to_c(b);
-                return call("source", source(user, &cb));
+                return callback_status(fn, "source", source(user, &cb));
             },
             [&](const lucent::Model::RowBlock& b) {
                 const lucent_row_block cb = to_c(b);
-                return call("sink", sink(user, &cb));
+                return callback_status(fn, "sink", sink(user, &cb));
             });
     });
 }
@@ -250,12 +252,7 @@ lucent_status lucent_model_run_image_rows(const lucent_model* model, const lucen
                 c_rows.channels = rows.channels;
                 c_rows.pixel_type = static_cast<int32_t>(rows.type);
                 c_rows.stride_bytes = rows.stride_bytes;
-                int32_t code = sink(user, y0, &c_rows);
-                if (code == LUCENT_STATUS_OK) return lucent::Status();
-                if (code < 0 || code > LUCENT_STATUS_INTERNAL) code = LUCENT_STATUS_INTERNAL;
-                return lucent::make_status(static_cast<lucent::StatusCode>(code),
-                                           "%s: the sink callback returned %s", fn,
-                                           lucent_status_name(code));
+                return callback_status(fn, "sink", sink(user, y0, &c_rows));
             });
     });
 }

@@ -274,11 +274,19 @@ Image drop_alpha(const Image& img) {
     const size_t sample = pixel_type_size(img.type);
     const size_t px_in = static_cast<size_t>(img.c) * sample;
     const size_t px_out = static_cast<size_t>(out.c) * sample;
-    const size_t count = static_cast<size_t>(img.h * img.w);
-    out.bytes.resize(count * px_out);
-    for (size_t i = 0; i < count; ++i)
-        std::memcpy(&out.bytes[i * px_out], &img.bytes[i * px_in], px_out);
+    out.bytes.resize(static_cast<size_t>(img.h * img.w) * px_out);
+    pack_pixels(img.bytes.data(), static_cast<size_t>(img.w) * px_in, img.h, img.w, px_in, px_out,
+                out.bytes.data());
     return out;
+}
+
+void pack_pixels(const uint8_t* src, size_t stride, int64_t rows, int64_t w, size_t px_in,
+                 size_t px_out, uint8_t* dst) {
+    for (int64_t y = 0; y < rows; ++y)
+        for (int64_t x = 0; x < w; ++x)
+            std::memcpy(dst + static_cast<size_t>(y * w + x) * px_out,
+                        src + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * px_in,
+                        px_out);
 }
 
 Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img, int jpeg_quality) {

@@ -58,6 +58,10 @@ PixelType format_pixel_type(ImageFormat format, PixelType input);
 bool format_has_alpha(ImageFormat format);
 // The image without its last channel (for formats without alpha).
 Image drop_alpha(const Image& img);
+// Copies the first px_out bytes of each px_in-byte pixel of `rows` rows of w pixels (`stride`
+// bytes apart) into packed rows at dst: dropping alpha, or removing a row stride.
+void pack_pixels(const uint8_t* src, size_t stride, int64_t rows, int64_t w, size_t px_in,
+                 size_t px_out, uint8_t* dst);
 // Encodes to bytes in memory (the server's answer), or to a file through an AtomicFile.
 Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img,
                                           int jpeg_quality = 95);

@@ -1,7 +1,5 @@
 #include "image_writer.h"
 
-#include <cstring>
-
 namespace lucent::cli {
 
 Result<std::unique_ptr<ImageFileWriter>> ImageFileWriter::open(const std::string& path,
@@ -37,11 +35,7 @@ Status ImageFileWriter::write(const ConstImageView& rows) {
     if (drop_alpha_ || stride != px_in * w_) {
         const size_t px_out = drop_alpha_ ? px_in - sample_ : px_in;
         packed_.resize(static_cast<size_t>(rows.height * w_) * px_out);
-        for (int64_t y = 0; y < rows.height; ++y)
-            for (int64_t x = 0; x < w_; ++x)
-                std::memcpy(&packed_[static_cast<size_t>(y * w_ + x) * px_out],
-                            src + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * px_in,
-                            px_out);
+        pack_pixels(src, stride, rows.height, w_, px_in, px_out, packed_.data());
         src = packed_.data();
     }
     LUCENT_RETURN_IF_ERROR(enc_->rows(src, rows.height));
