@@ -93,7 +93,7 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
     return Status();
 }
 
-Result<std::unique_ptr<StreamRun>> Graph::plan_stream(const Shape&, int64_t, int) const {
+Result<std::unique_ptr<StreamRun>> Graph::build_stream(const Shape&, int64_t, int, bool) const {
     return make_status(StatusCode::kUnsupported, "%s does not stream", graph_name());
 }
 

@@ -78,12 +78,20 @@ class Graph {
     Status run_planned(const ops::Context& ctx, ConstTensorView in, TensorView out,
                        StreamRun* plan) const;
     // Plans streaming one image of shape `in` (n = 1) in stripes of `stripe_rows` output rows
-    // with `threads` threads; kUnsupported for graphs or variants that cannot stream.
-    virtual Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,
-                                                           int threads) const;
+    // with `threads` threads; kUnsupported for graphs or variants that cannot stream. keep:
+    // graphs that run in passes (RED) keep their whole-image statistics' inputs in memory
+    // instead of computing them again in the later passes (faster, more memory); others
+    // ignore it.
+    Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,
+                                                   int threads, bool keep = false) const {
+        return build_stream(in, stripe_rows, threads, keep);
+    }
 
   protected:
     virtual const char* graph_name() const = 0;  // "SSR" / "RED", for messages
+    // plan_stream() of the graph (the base class: kUnsupported).
+    virtual Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
+                                                            int threads, bool keep) const;
     // One image: in [1, C, H, W], out [1, C', H', W'] of output_shape(). The whole-image path
     // (every activation in memory at once); it also serves layer tracing.
     virtual Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;

@@ -169,7 +169,7 @@ uint64_t Red::working_bytes(const Shape& in, int threads) const {
                                  enc2_.scratch_bytes(Shape{1, c.c1, hh, hw}, threads),
                                  dec1_.scratch_bytes(Shape{1, c.c1, h, w}, threads),
                                  out_.scratch_bytes(Shape{1, c.c0, h, w}, threads)});
-    scratch = std::max(scratch, up_.scratch_bytes(Shape{1, c.c2, hh, hw}));
+    scratch = std::max(scratch, sat_mul(static_cast<uint64_t>(up_.scratch_floats(hw, h)), 4));
     return sat_add(sat_add(sat_add(pad, e0), peak), sat_add(scratch, plane_bytes(c.out_ch, h, w)));
 }
 
@@ -243,7 +243,9 @@ Status Red::run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) c
         Result<Tensor> stage = make(Shape{1, q, b, b});
         if (!pooled.ok()) return pooled.status();
         if (!stage.ok()) return stage.status();
-        LUCENT_RETURN_IF_ERROR(ops::adaptive_pool2d(ctx, ops::PoolKind::kAvg, e2, pooled.value()));
+        // Row-ordered sums, as the streaming pass computes them (models/red_stream.cpp).
+        ops::adaptive_sum_rows(ctx, rows_of(e2), b, pooled.value().data());
+        ops::adaptive_mean_finish(c.c2, e2.shape.h, e2.shape.w, b, pooled.value().data());
         LUCENT_RETURN_IF_ERROR(stages_[i].run(ctx, pooled.value(), stage.value()));
         if (tracing(ctx))
             trace(ctx, "ppm.stages." + std::to_string(i), "adaptive_avg_pool+conv1x1+lrelu",

@@ -37,6 +37,8 @@ class Red final : public Graph {
 
   protected:
     const char* graph_name() const override { return "RED"; }
+    Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
+                                                    int threads, bool keep) const override;
     Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
 
   private:

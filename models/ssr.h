@@ -39,11 +39,11 @@ class Ssr final : public Graph {
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
     uint64_t working_bytes(const Shape& in, int threads) const override;
-    Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,
-                                                   int threads) const override;
 
   protected:
     const char* graph_name() const override { return "SSR"; }
+    Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
+                                                    int threads, bool keep) const override;
     Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
 
   private:

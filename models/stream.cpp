@@ -37,6 +37,13 @@ void RowRing::reset(float* mem) {
     std::fill(need_.begin(), need_.end(), 0);
 }
 
+void RowRing::rewind() {
+    std::fill(need_.begin(), need_.end(), 0);
+    if (pinned_) return;
+    base_ = 0;
+    written_ = 0;
+}
+
 Rows RowRing::rows(int64_t c0, int64_t nc, int64_t y0, int64_t y1) const {
     Rows r;
     r.data = mem_ + c0 * capacity_ * w_ + (y0 - base_) * w_;
@@ -74,10 +81,16 @@ int Stream::add_ring(int64_t c, int64_t h, int64_t w) {
     return static_cast<int>(rings_.size()) - 1;
 }
 
+int Stream::add_block(int64_t floats) {
+    block_floats_.push_back(std::max<int64_t>(floats, 1));
+    block_ptr_.push_back(nullptr);
+    return static_cast<int>(block_floats_.size()) - 1;
+}
+
 int Stream::add_node(StreamNode node) {
     for (StreamNode::Input& in : node.inputs) {
         const int ring = nodes_[static_cast<size_t>(in.node)].n.ring;
-        in.reader = rings_[static_cast<size_t>(ring)].add_reader();
+        if (ring >= 0) in.reader = rings_[static_cast<size_t>(ring)].add_reader();
     }
     State s;
     s.n = std::move(node);
@@ -108,45 +121,59 @@ Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
         s.max_chunk = std::max(s.max_chunk, y1 - y0);
         if (ctx != nullptr) LUCENT_RETURN_IF_ERROR(s.n.run(*ctx, y0, y1, scratch_));
         s.done = y1;
-        // The next chunk starts at y1: inputs below what row y1 reads are dead for this reader.
+        // The next chunk starts at y1: inputs below what it reads are dead for this reader.
         for (const StreamNode::Input& in : s.n.inputs) {
             int64_t a = 0, b = 0;
             if (y1 < s.n.out_h) {
-                in.rows(y1, y1 + 1, &a, &b);
+                // The whole next chunk, not just its first row: a reflection pad's last rows
+                // read rows above the first row's (RED's odd heights).
+                in.rows(y1, std::min(s.n.out_h, y1 + s.cap), &a, &b);
             } else {
                 a = nodes_[static_cast<size_t>(in.node)].n.out_h;
             }
             const int r = nodes_[static_cast<size_t>(in.node)].n.ring;
-            ring(r).set_need(in.reader, a);
+            if (r >= 0) ring(r).set_need(in.reader, a);
         }
     }
     return Status();
 }
 
 Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
-    sink_ = sink;
+    return plan(std::vector<int>{sink}, stripe_rows, threads);
+}
+
+Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads) {
+    sinks_ = sinks;
+    sink_ = sinks.back();
     stripe_ = std::max<int64_t>(stripe_rows, 1);
     threads_ = std::max(threads, 1);
-    const int64_t sink_h = nodes_[static_cast<size_t>(sink)].n.out_h;
+    const int64_t sink_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
     for (State& s : nodes_) {
         s.cap = std::min(scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step),
                          chunk_limit(node_width(s.n), s.n.step, threads_));
         s.done = 0;
         s.max_chunk = 0;
     }
+    for (RowRing& r : rings_) r.reset(nullptr);
     LUCENT_RETURN_IF_ERROR(schedule(nullptr));
-    // Sizes: rings, then one scratch block shared by every node (nodes run one at a time).
+    // Sizes: rings, persistent blocks, then one scratch block shared by every node (nodes run
+    // one at a time).
     int64_t total = 0;
-    for (const RowRing& r : rings_) {
+    auto add = [&total](int64_t floats, const char* what) -> Status {
         int64_t n = 0;
-        LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, r.floats()}, "streaming buffer", &n));
+        LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, floats}, what, &n));
+        if (total > INT64_MAX / 2 - n)
+            return make_status(StatusCode::kOutOfMemory, "the streaming arena overflows");
         total += n;
-    }
+        return Status();
+    };
+    for (const RowRing& r : rings_) LUCENT_RETURN_IF_ERROR(add(r.floats(), "streaming buffer"));
+    for (int64_t f : block_floats_) LUCENT_RETURN_IF_ERROR(add(f, "streaming statistics"));
     scratch_floats_ = 0;
     for (const State& s : nodes_)
         if (s.n.scratch && s.max_chunk > 0)
             scratch_floats_ = std::max(scratch_floats_, s.n.scratch(s.max_chunk, threads_));
-    total += scratch_floats_;
+    LUCENT_RETURN_IF_ERROR(add(scratch_floats_, "streaming scratch"));
     int64_t n = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{1, 1, 1, std::max<int64_t>(total, 1)}, "streaming arena", &n));
@@ -160,15 +187,55 @@ Status Stream::run(const ops::Context& ctx, float* arena) {
         r.reset(p);
         p += r.floats();
     }
+    for (size_t i = 0; i < block_floats_.size(); ++i) {
+        block_ptr_[i] = p;
+        p += block_floats_[i];
+    }
     scratch_ = scratch_floats_ > 0 ? p : nullptr;
     for (State& s : nodes_) s.done = 0;
-    return schedule(&ctx);
+    const Status st = schedule(&ctx);
+    std::fill(block_ptr_.begin(), block_ptr_.end(), nullptr);
+    return st;
+}
+
+void Stream::start_pass(int sink) {
+    for (RowRing& r : rings_) r.rewind();
+    for (State& s : nodes_)
+        if (!s.n.keep && (s.n.ring < 0 || !ring(s.n.ring).pinned())) s.done = 0;
+    // Readers of nodes that will run in this pass: reachable from the sink through nodes not yet
+    // done (a pinned, finished node asks nothing of its inputs). The others are ignored.
+    std::vector<char> active(nodes_.size(), 0);
+    std::vector<int> todo{sink};
+    active[static_cast<size_t>(sink)] = 1;
+    while (!todo.empty()) {
+        const State& s = nodes_[static_cast<size_t>(todo.back())];
+        todo.pop_back();
+        if (s.done >= s.n.out_h) continue;
+        for (const StreamNode::Input& in : s.n.inputs) {
+            if (active[static_cast<size_t>(in.node)]) continue;
+            active[static_cast<size_t>(in.node)] = 1;
+            todo.push_back(in.node);
+        }
+    }
+    for (size_t id = 0; id < nodes_.size(); ++id) {
+        const State& s = nodes_[id];
+        if (active[id] && s.done < s.n.out_h) continue;
+        for (const StreamNode::Input& in : s.n.inputs) {
+            const int r = nodes_[static_cast<size_t>(in.node)].n.ring;
+            if (r >= 0) ring(r).ignore(in.reader);
+        }
+    }
 }
 
 Status Stream::schedule(const ops::Context* ctx) {
-    const int64_t sink_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
-    for (int64_t y = 0; y < sink_h; y += stripe_)
-        LUCENT_RETURN_IF_ERROR(ensure(ctx, sink_, std::min(sink_h, y + stripe_)));
+    const int64_t last_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
+    for (int sink : sinks_) {
+        start_pass(sink);
+        const int64_t sink_h = nodes_[static_cast<size_t>(sink)].n.out_h;
+        const int64_t stripe = scaled_rows(stripe_, sink_h, last_h, 1);
+        for (int64_t y = 0; y < sink_h; y += stripe)
+            LUCENT_RETURN_IF_ERROR(ensure(ctx, sink, std::min(sink_h, y + stripe)));
+    }
     return Status();
 }
 

@@ -12,6 +12,13 @@
 // Bit-identity: a node computes each output element with the same operations whatever chunk it
 // is in (ops run_rows contracts); nodes whose tiles span rows (Winograd, 2 rows) declare a step
 // and chunks start on it. So the output is the same bits for every stripe height.
+//
+// Passes (RED): a graph with whole-image statistics runs as several passes, each pulling a
+// different sink through the same nodes (a reduction node as the sink of the early passes; it
+// accumulates rows in order into a persistent block of the arena). Every node and ring starts
+// over at each pass, except the rows of pinned rings: a pinned ring holds its whole height, and
+// the nodes writing it are done once, in the first pass that needs them (the plan pins what its
+// memory budget allows, so that a roomy run recomputes nothing).
 #pragma once
 
 #include <algorithm>
@@ -35,6 +42,16 @@ class RowRing {
     int64_t height() const { return h_; }
     int64_t width() const { return w_; }
     int64_t capacity() const { return capacity_; }
+    // Holds every row for the whole run (capacity = height; nothing moves or restarts).
+    void pin() {
+        pinned_ = true;
+        capacity_ = h_;
+    }
+    bool pinned() const { return pinned_; }
+    // The reader's rows no longer count (it takes no part in the current pass).
+    void ignore(int reader) { need_[static_cast<size_t>(reader)] = INT64_MAX; }
+    // Starts the ring over for a new pass (unless pinned): no row written, every reader at 0.
+    void rewind();
     // Floats of its arena share: capacity() rows (at least one) of every channel.
     int64_t floats() const { return c_ * std::max<int64_t>(capacity_, 1) * w_; }
     int add_reader();
@@ -55,6 +72,7 @@ class RowRing {
     int64_t base_ = 0;     // row in slot 0
     int64_t written_ = 0;  // end of the highest row written so far
     float* mem_ = nullptr;
+    bool pinned_ = false;
     std::vector<int64_t> need_;
 };
 
@@ -64,6 +82,8 @@ struct StreamNode {
     int64_t out_h = 0;
     int64_t step = 1;  // chunks start on multiples of step (and end on one or at out_h)
     int ring = -1;
+    // Done once for the whole run, not once per pass (a reduction that feeds later passes).
+    bool keep = false;
     // The producers of what this node reads, and for each the input rows [*a, *b) that output
     // rows [y0, y1) read (clipped to the producer's rows).
     struct Input {
@@ -85,10 +105,17 @@ class Stream {
     const RowRing& ring(int id) const { return rings_[static_cast<size_t>(id)]; }
     int add_node(StreamNode node);
     const StreamNode& node(int id) const { return nodes_[static_cast<size_t>(id)].n; }
+    // A block of `floats` floats in the arena that keeps its contents across passes (reduction
+    // results). block() is valid during run().
+    int add_block(int64_t floats);
+    float* block(int id) const { return block_ptr_[static_cast<size_t>(id)]; }
 
     // Dry run of the schedule that delivers `sink`'s rows `stripe_rows` at a time with
     // `threads` threads: sizes every ring and the scratch. Call once, before run().
     Status plan(int sink, int64_t stripe_rows, int threads);
+    // As plan(), for passes: sinks[0] is pulled to its end, then sinks[1], ... The stripe
+    // counts rows of the last sink; earlier sinks get the same share of their height.
+    Status plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads);
     // Floats of the arena the plan needs (saturating), and its bytes.
     int64_t arena_floats() const { return arena_floats_; }
     uint64_t bytes() const { return static_cast<uint64_t>(arena_floats_) * sizeof(float); }
@@ -107,10 +134,16 @@ class Stream {
         int64_t max_chunk = 0;
     };
     Status ensure(const ops::Context* ctx, int id, int64_t y_end);
-    // The sink's rows, stripe by stripe: dry when ctx is null (planning), else computed.
+    // Every pass's sink, stripe by stripe: dry when ctx is null (planning), else computed.
     Status schedule(const ops::Context* ctx);
+    // Before a pass: restarts the nodes and rings (pinned ones keep their rows) and sets which
+    // readers take part (those reachable from the sink through nodes still to run).
+    void start_pass(int sink);
     std::vector<RowRing> rings_;
     std::vector<State> nodes_;
+    std::vector<int64_t> block_floats_;
+    std::vector<float*> block_ptr_;
+    std::vector<int> sinks_;
     int sink_ = -1;
     int64_t stripe_ = 0;
     int threads_ = 1;

@@ -1,6 +1,9 @@
 #include "ops/attention.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "engine/threading.h"
 #include "ops/activation.h"
@@ -47,32 +50,55 @@ Status ChannelAttention::run(const Context& ctx, ConstTensorView in, TensorView 
                            in.shape.str().c_str(), static_cast<long long>(in.shape.c),
                            static_cast<long long>(channels_));
     }
-    const int64_t n = in.shape.n, c = channels_;
-    std::vector<float> avg(static_cast<size_t>(n * c)), mx(static_cast<size_t>(n * c));
-    const bool use_max = pooling_ == ChannelPooling::kAvgPlusMax;
-    LUCENT_RETURN_IF_ERROR(global_pool(ctx, in, avg.data(), use_max ? mx.data() : nullptr));
+    const int64_t c = channels_, plane = in.shape.plane();
+    std::vector<float> sum(static_cast<size_t>(c)), mx(static_cast<size_t>(c)),
+        g(static_cast<size_t>(c));
+    for (int64_t n = 0; n < in.shape.n; ++n) {
+        const ConstTensorView src{in.data + n * c * plane, Shape{1, c, in.shape.h, in.shape.w}};
+        std::fill(sum.begin(), sum.end(), 0.0f);
+        std::fill(mx.begin(), mx.end(), -std::numeric_limits<float>::infinity());
+        accumulate(ctx, rows_of(src), sum.data(), mx.data());
+        gate(sum.data(), mx.data(), plane, g.data());
+        LUCENT_RETURN_IF_ERROR(
+            mul_channels(ctx, src, g.data(), TensorView{out.data + n * c * plane, src.shape}));
+    }
+    return Status();
+}
+
+void ChannelAttention::accumulate(const Context& ctx, ConstRows in, float* sum, float* max) const {
+    global_sum_max_rows(ctx, in, sum, uses_max() ? max : nullptr);
+}
+
+void ChannelAttention::gate(const float* sum, const float* max, int64_t count, float* g) const {
     // The MLP is C*hidden multiply-adds per image: plain loops, float like PyTorch's 1x1 conv.
-    std::vector<float> gate(static_cast<size_t>(n * c)), hid(static_cast<size_t>(hidden_));
-    auto mlp_into = [&](const float* v, float* acc) {
-        for (int64_t h = 0; h < hidden_; ++h) {
-            float s = fc1_b_[static_cast<size_t>(h)];
-            for (int64_t i = 0; i < c; ++i) s += fc1_w_[static_cast<size_t>(h * c + i)] * v[i];
-            hid[static_cast<size_t>(h)] = s > 0.0f ? s : 0.0f;
+    // No allocation for the graphs' sizes (hidden <= 4096), so that a planned run allocates
+    // nothing.
+    const int64_t c = channels_;
+    float small[4096];
+    std::vector<float> big;
+    float* h = small;
+    if (hidden_ > 4096) {
+        big.resize(static_cast<size_t>(hidden_));
+        h = big.data();
+    }
+    // v[i] / div: the mean as PyTorch divides it (div = count), or the max (div = 1).
+    auto mlp_into = [&](const float* v, float div, bool first) {
+        for (int64_t j = 0; j < hidden_; ++j) {
+            float s = fc1_b_[static_cast<size_t>(j)];
+            for (int64_t i = 0; i < c; ++i)
+                s += fc1_w_[static_cast<size_t>(j * c + i)] * (v[i] / div);
+            h[j] = s > 0.0f ? s : 0.0f;
         }
         for (int64_t o = 0; o < c; ++o) {
             float s = fc2_b_[static_cast<size_t>(o)];
-            for (int64_t h = 0; h < hidden_; ++h)
-                s += fc2_w_[static_cast<size_t>(o * hidden_ + h)] * hid[static_cast<size_t>(h)];
-            acc[o] += s;
+            for (int64_t j = 0; j < hidden_; ++j)
+                s += fc2_w_[static_cast<size_t>(o * hidden_ + j)] * h[j];
+            g[o] = first ? s : g[o] + s;
         }
     };
-    for (int64_t b = 0; b < n; ++b) {
-        float* g = gate.data() + b * c;
-        mlp_into(avg.data() + b * c, g);
-        if (use_max) mlp_into(mx.data() + b * c, g);
-        for (int64_t o = 0; o < c; ++o) g[o] = 1.0f / (1.0f + std::exp(-g[o]));
-    }
-    return mul_channels(ctx, in, gate.data(), out);
+    mlp_into(sum, static_cast<float>(count), true);
+    if (uses_max()) mlp_into(max, 1.0f, false);
+    for (int64_t o = 0; o < c; ++o) g[o] = 1.0f / (1.0f + std::exp(-g[o]));
 }
 
 Result<SpatialAttention> SpatialAttention::create(int64_t kernel, const float* weight,
@@ -96,22 +122,57 @@ Status SpatialAttention::run(const Context& ctx, ConstTensorView in, TensorView 
     LUCENT_RETURN_IF_ERROR(check_tensor("spatial_attention", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("spatial_attention", "output", out.shape, in.shape));
     const Shape& s = in.shape;
-    LUCENT_ASSIGN_OR_RETURN(Tensor stats, Tensor::create(Shape{s.n, 2, s.h, s.w}));
-    LUCENT_ASSIGN_OR_RETURN(Tensor logits, Tensor::create(Shape{s.n, 1, s.h, s.w}));
+    const int threads = resolve_threads(ctx.num_threads);
+    int64_t count = 0;
+    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, scratch_floats(s.w, s.h, threads)},
+                                         "spatial_attention scratch", &count));
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
+    // In place is fine: every statistic is taken before the first output row is written.
+    for (int64_t n = 0; n < s.n; ++n) {
+        const Shape one{1, s.c, s.h, s.w};
+        LUCENT_RETURN_IF_ERROR(
+            run_rows(ctx, rows_of(ConstTensorView{in.data + n * one.numel(), one}),
+                     rows_of(TensorView{out.data + n * one.numel(), one}), buf.data()));
+    }
+    return Status();
+}
+
+int64_t SpatialAttention::scratch_floats(int64_t w, int64_t out_rows, int threads) const {
+    // stats (2 channels) of the rows the conv reads, the logits of the output rows, conv scratch.
+    const int64_t k = conv_.params().kernel_h;
+    return 2 * (out_rows + k - 1) * w + out_rows * w + conv_.scratch_floats(w, out_rows, threads);
+}
+
+Status SpatialAttention::run_rows(const Context& ctx, ConstRows in, Rows out,
+                                  float* scratch) const {
+    int64_t a = 0, b = 0;
+    input_rows(out.row0, out.end(), out.h, &a, &b);
+    if (a < in.row0 || b > in.end() || in.c != out.c || in.w != out.w || in.h != out.h)
+        return make_status(StatusCode::kInvalidArgument,
+                           "spatial_attention rows [%lld, %lld) read rows [%lld, %lld) of a "
+                           "window holding [%lld, %lld)",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
+                           static_cast<long long>(a), static_cast<long long>(b),
+                           static_cast<long long>(in.row0), static_cast<long long>(in.end()));
     const KernelTable& k = *ctx.k;
-    const int64_t plane = s.plane();
-    constexpr int64_t kChunk = 4096;
-    const int64_t chunks = (plane + kChunk - 1) / kChunk;
-    float* st = stats.data();
-    parallel_for(s.n * chunks, ctx.num_threads, [&](int64_t item) {
-        const int64_t b = item / chunks, p0 = (item % chunks) * kChunk;
-        const int64_t len = plane - p0 < kChunk ? plane - p0 : kChunk;
-        k.channel_mean_max(in.data + b * s.c * plane + p0, s.c, plane, len, st + b * 2 * plane + p0,
-                           st + (b * 2 + 1) * plane + p0);
+    const int64_t w = in.w, n = b - a;
+    float* stats = scratch;
+    float* logits = stats + 2 * n * w;
+    float* conv_scratch = logits + out.rows * w;
+    // Per-pixel channel mean and max, one row at a time (the same calls whatever the window).
+    parallel_for(n, ctx.num_threads, [&](int64_t r) {
+        k.channel_mean_max(in.row(0, a + r), in.c, in.cs, w, stats + r * w, stats + (n + r) * w);
     });
-    LUCENT_RETURN_IF_ERROR(conv_.run(ctx, stats, logits));
-    LUCENT_RETURN_IF_ERROR(activation(ctx, logits, logits, Activation::kSigmoid));
-    return mul_pixels(ctx, in, logits, out);
+    const ConstRows st{stats, 2, in.h, w, a, n, n * w};
+    const Rows lg{logits, 1, out.h, w, out.row0, out.rows, out.rows * w};
+    LUCENT_RETURN_IF_ERROR(conv_.run_rows(ctx, st, lg, conv_scratch));
+    const int64_t len = out.rows * w;
+    parallel_for(out.rows, ctx.num_threads, [&](int64_t r) {
+        k.activation(logits + r * w, logits + r * w, w, kActSigmoid, 0.0f);
+    });
+    parallel_for(out.c, ctx.num_threads,
+                 [&](int64_t c) { k.mul(in.row(c, out.row0), logits, out.row(c, out.row0), len); });
+    return Status();
 }
 
 }  // namespace lucent::ops

@@ -29,6 +29,14 @@ class ChannelAttention {
                                            const float* fc1_b, const float* fc2_w,
                                            const float* fc2_b, ChannelPooling pooling);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
+    // Streaming form (and what run() does per image): accumulate() the rows of one image in
+    // order into per-channel sum and max (start from 0 and -infinity; ops/pool2d.h's row-ordered
+    // rule), then gate() turns them, for a plane of `count` pixels, into the channels() factors
+    // that multiply the image.
+    void accumulate(const Context& ctx, ConstRows in, float* sum, float* max) const;
+    void gate(const float* sum, const float* max, int64_t count, float* gate) const;
+    int64_t channels() const { return channels_; }
+    bool uses_max() const { return pooling_ == ChannelPooling::kAvgPlusMax; }
 
   private:
     int64_t channels_ = 0, hidden_ = 0;
@@ -43,6 +51,15 @@ class SpatialAttention {
     static Result<SpatialAttention> create(int64_t kernel, const float* weight, const float* bias,
                                            const KernelTable& k);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
+    // Streaming form: output rows [out.row0, out.end()) of one image; `in` holds the input rows
+    // input_rows() names (the k/2-row halo the kxk conv reads). scratch: scratch_floats(in.w,
+    // out.rows, threads) floats. in and out must not share rows. run() runs this on the whole
+    // image, so both give the same bits.
+    Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    void input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const {
+        conv_.input_rows(y0, y1, in_h, first, end);
+    }
+    int64_t scratch_floats(int64_t w, int64_t out_rows, int threads) const;
 
   private:
     Conv2d conv_;

@@ -117,36 +117,52 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
             c.phases_.push_back(std::move(ph));
         }
     }
-    c.lead_h_ = -min_dy;
     c.lead_w_ = -min_dx;
+    c.min_dy_ = min_dy;
+    for (const Phase& ph : c.phases_) {
+        for (int64_t d : ph.tap_dy) c.max_dy_ = std::max(c.max_dy_, d);
+        for (int64_t d : ph.tap_dx) c.max_dx_ = std::max(c.max_dx_, d);
+    }
     return c;
 }
 
-// Padded input, row-interleaved [n][row][ic][col] as in Conv2d: rows -lead_h .. and columns
-// -lead_w .. read as zero, enough for every phase's largest offset.
-void ConvTranspose2d::padded_extent(const Shape& is, const Shape& os, int64_t* rows,
-                                    int64_t* cols) const {
-    const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
-    int64_t max_dy = 0, max_dx = 0;
-    for (const Phase& ph : phases_) {
-        for (int64_t d : ph.tap_dy) max_dy = std::max(max_dy, d);
-        for (int64_t d : ph.tap_dx) max_dx = std::max(max_dx, d);
-    }
-    *rows = std::max(is.h, qh + max_dy) + lead_h_;
-    *cols = std::max(is.w, qw + max_dx) + lead_w_;
+int64_t ConvTranspose2d::out_width(int64_t in_w) const {
+    return (in_w - 1) * p_.stride_w - 2 * p_.pad_w + p_.dilation_w * (p_.kernel_w - 1) +
+           p_.output_padding_w + 1;
 }
 
-uint64_t ConvTranspose2d::scratch_bytes(const Shape& in) const {
-    Shape os;
-    if (!conv_transpose2d_output_shape(p_, in, &os).ok()) return 0;
-    int64_t rows = 0, cols = 0;
-    padded_extent(in, os, &rows, &cols);
-    const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
-    const double count =
-        double(in.n) * double(rows) * double(in.c) * double(cols) +  // padded input
-        double(os.n) * double(os.c) * double(qh) * double(qw);       // phase buffer
-    const double bytes = count * 4.0;
-    return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);
+// Output row y = s*q + ry reads input rows q + tap_dy. For rows [y0, y1) the phase rows q run
+// from ceil((y0 - ry) / s) to ceil((y1 - ry) / s) for each ry; the band spans every input row
+// any of them reads, zero outside the image.
+ConvTranspose2d::Band ConvTranspose2d::band(int64_t y0, int64_t y1, int64_t in_w,
+                                            int64_t out_w) const {
+    const int64_t s = p_.stride_h;
+    const int64_t q_lo = floor_div(y0, s), q_hi = floor_div(y1 - 1, s) + 1;
+    Band b;
+    b.row0 = q_lo + min_dy_;
+    b.rows = q_hi + max_dy_ - b.row0;
+    b.qw = phase_len(out_w, p_.stride_w, 0);
+    b.cols = std::max(in_w, b.qw + max_dx_) + lead_w_;
+    b.qrows = q_hi - q_lo;
+    return b;
+}
+
+void ConvTranspose2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first,
+                                 int64_t* end) const {
+    const Band b = band(y0, y1, 1, 1);
+    *first = std::min(std::max<int64_t>(b.row0, 0), in_h);
+    *end = std::max(std::min(b.row0 + b.rows, in_h), *first);
+}
+
+int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows) const {
+    // The band's size depends on where the rows start only through y0 mod stride.
+    const int64_t out_w = out_width(in_w);
+    int64_t most = 0;
+    for (int64_t y0 = 0; y0 < p_.stride_h; ++y0) {
+        const Band b = band(y0, y0 + out_rows, in_w, out_w);
+        most = std::max(most, b.rows * p_.in_ch * b.cols + p_.out_ch * b.qrows * b.qw);
+    }
+    return most;
 }
 
 Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView out) const {
@@ -158,65 +174,100 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     LUCENT_RETURN_IF_ERROR(check_tensor("conv_transpose2d", "input", in.data, in.shape));
     LUCENT_RETURN_IF_ERROR(check_tensor("conv_transpose2d", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("conv_transpose2d", "output", out.shape, os));
-    const Shape& is = in.shape;
-    const int64_t qh = phase_len(os.h, p_.stride_h, 0), qw = phase_len(os.w, p_.stride_w, 0);
-    int64_t rows = 0, cols = 0;
-    padded_extent(is, os, &rows, &cols);
-    const int64_t row_stride = is.c * cols;
     int64_t count = 0;
-    LUCENT_RETURN_IF_ERROR(
-        checked_numel(Shape{is.n, rows, is.c, cols}, "conv_transpose2d padded input", &count));
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer pad_buf, AlignedBuffer::create(count));
-    float* padded = pad_buf.data();
-    parallel_for(is.n * is.h, ctx.num_threads, [&](int64_t item) {
-        const int64_t n = item / is.h, iy = item % is.h;
-        for (int64_t ic = 0; ic < is.c; ++ic) {
-            std::memcpy(padded + (n * rows + iy + lead_h_) * row_stride + ic * cols + lead_w_,
-                        in.data + ((n * is.c + ic) * is.h + iy) * is.w,
-                        static_cast<size_t>(is.w) * sizeof(float));
+    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, scratch_floats(in.shape.w, os.h)},
+                                         "conv_transpose2d scratch", &count));
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
+    const Shape one_in{1, in.shape.c, in.shape.h, in.shape.w}, one_out{1, os.c, os.h, os.w};
+    for (int64_t n = 0; n < os.n; ++n) {
+        LUCENT_RETURN_IF_ERROR(
+            run_rows(ctx, rows_of(ConstTensorView{in.data + n * one_in.numel(), one_in}),
+                     rows_of(TensorView{out.data + n * one_out.numel(), one_out}), buf.data()));
+    }
+    return Status();
+}
+
+Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+    if (k_ == nullptr) {
+        return make_status(StatusCode::kInvalidArgument, "conv_transpose2d layer was not created");
+    }
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(conv_transpose2d_output_shape(p_, Shape{1, in.c, in.h, in.w}, &os));
+    int64_t first = 0, end = 0;
+    input_rows(out.row0, out.end(), in.h, &first, &end);
+    if (out.c != os.c || out.h != os.h || out.w != os.w || out.row0 < 0 || out.rows < 1 ||
+        out.end() > os.h || first < in.row0 || end > in.end()) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "conv_transpose2d output rows [%lld, %lld) of %s read input rows "
+                           "[%lld, %lld); the window holds [%lld, %lld) of %lldx%lldx%lld",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
+                           os.str().c_str(), static_cast<long long>(first),
+                           static_cast<long long>(end), static_cast<long long>(in.row0),
+                           static_cast<long long>(in.end()), static_cast<long long>(in.c),
+                           static_cast<long long>(in.h), static_cast<long long>(in.w));
+    }
+    const Band b = band(out.row0, out.end(), in.w, out.w);
+    AlignedBuffer own;
+    if (scratch == nullptr) {
+        LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows)));
+        scratch = own.data();
+    }
+    // Band layout [row][ic][col], as Conv2d's bands: rows outside the image and the padding
+    // columns are zero.
+    float* band_buf = scratch;
+    float* tmp = scratch + b.rows * in.c * b.cols;
+    const int64_t row_stride = in.c * b.cols;
+    parallel_for(b.rows, ctx.num_threads, [&](int64_t r) {
+        const int64_t y = b.row0 + r;
+        float* dst = band_buf + r * row_stride;
+        if (y < 0 || y >= in.h) {
+            std::memset(dst, 0, static_cast<size_t>(row_stride) * sizeof(float));
+            return;
+        }
+        for (int64_t ic = 0; ic < in.c; ++ic) {
+            float* d = dst + ic * b.cols;
+            std::memset(d, 0, static_cast<size_t>(lead_w_) * sizeof(float));
+            std::memcpy(d + lead_w_, in.row(ic, y), static_cast<size_t>(in.w) * sizeof(float));
+            std::memset(d + lead_w_ + in.w, 0,
+                        static_cast<size_t>(b.cols - lead_w_ - in.w) * sizeof(float));
         }
     });
-    int64_t phase_count = 0;
-    LUCENT_RETURN_IF_ERROR(
-        checked_numel(Shape{os.n, os.c, qh, qw}, "conv_transpose2d phase buffer", &phase_count));
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer phase_buf, AlignedBuffer::create(phase_count));
-    float* tmp = phase_buf.data();
-
     ConvRowsJob j;
-    j.in_ns = rows * row_stride;
-    j.in_cs = cols;
+    j.in_cs = b.cols;
     j.in_rs = row_stride;
-    j.cin = is.c;
-    j.cout = os.c;
+    j.cin = in.c;
+    j.cout = out.c;
     j.bias = bias_.data();
     j.out = tmp;
-    j.batch = os.n;
+    j.batch = 1;
     j.prefetch_step = 1;
     LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &j.act, &j.slope));
+    const int64_t s = p_.stride_h;
     for (const Phase& ph : phases_) {
-        const int64_t ph_h = phase_len(os.h, p_.stride_h, ph.ry);
-        const int64_t ph_w = phase_len(os.w, p_.stride_w, ph.rx);
-        if (ph_h == 0 || ph_w == 0) continue;
+        // Phase rows q with y = s*q + ry in [out.row0, out.end()).
+        const int64_t q0 = floor_div(out.row0 - ph.ry + s - 1, s);
+        const int64_t q1 = floor_div(out.end() - 1 - ph.ry, s) + 1;
+        const int64_t ph_w = phase_len(out.w, p_.stride_w, ph.rx);
+        if (q1 <= q0 || ph_w == 0) continue;
         std::vector<int64_t> taps(ph.tap_dy.size());
-        for (size_t t = 0; t < taps.size(); ++t) {
-            taps[t] = (ph.tap_dy[t] + lead_h_) * row_stride + ph.tap_dx[t] + lead_w_;
-        }
-        j.in = padded;
+        for (size_t t = 0; t < taps.size(); ++t)
+            taps[t] = ph.tap_dy[t] * row_stride + ph.tap_dx[t] + lead_w_;
+        j.in = band_buf + (q0 - b.row0) * row_stride;
+        j.in_ns = 0;
         j.taps = &taps;
         j.packed = ph.packed.data();
-        j.out_cs = ph_h * ph_w;
-        j.out_ns = os.c * ph_h * ph_w;
-        j.out_rs = ph_w;
-        j.out_h = ph_h;
+        j.out_h = q1 - q0;
         j.out_w = ph_w;
+        j.out_rs = ph_w;
+        j.out_cs = j.out_h * ph_w;
+        j.out_ns = out.c * j.out_cs;
         run_conv_rows(ctx, *k_, j);
-        // Interleave the phase into the output.
-        parallel_for(os.n * os.c, ctx.num_threads, [&](int64_t nc) {
-            const float* src = tmp + nc * ph_h * ph_w;
-            float* dst = out.data + nc * os.plane();
-            for (int64_t q = 0; q < ph_h; ++q) {
-                float* drow = dst + (q * p_.stride_h + ph.ry) * os.w + ph.rx;
-                const float* srow = src + q * ph_w;
+        // Interleave the phase into the output rows.
+        parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
+            const float* src = tmp + c * j.out_cs;
+            for (int64_t q = q0; q < q1; ++q) {
+                float* drow = out.row(c, q * s + ph.ry) + ph.rx;
+                const float* srow = src + (q - q0) * ph_w;
                 for (int64_t x = 0; x < ph_w; ++x) drow[x * p_.stride_w] = srow[x];
             }
         });

@@ -37,8 +37,12 @@ class ConvTranspose2d {
     static Result<ConvTranspose2d> create(const ConvTranspose2dParams& p, const float* weight,
                                           const float* bias, const KernelTable& k);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
-    // Bytes run() allocates for input shape `in` (padded input and one phase buffer).
-    uint64_t scratch_bytes(const Shape& in) const;
+    // Streaming form: output rows [out.row0, out.end()) of one image; `in` holds the input rows
+    // input_rows() names. scratch: scratch_floats(in.w, out.rows) floats, or null to allocate.
+    // run() runs this on the whole image, so both give the same bits for every row window.
+    Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    void input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const;
+    int64_t scratch_floats(int64_t in_w, int64_t out_rows) const;
     const ConvTranspose2dParams& params() const { return p_; }
 
   private:
@@ -49,14 +53,22 @@ class ConvTranspose2d {
         std::vector<int64_t> tap_dy, tap_dx;  // input row / column offset of each tap (+ pad)
         std::vector<float> packed;            // [blocks][in_ch][ntaps][ocb]
     };
-    // Rows and columns of the zero-padded input buffer run() builds.
-    void padded_extent(const Shape& is, const Shape& os, int64_t* rows, int64_t* cols) const;
+    // The zero-padded input band run_rows() builds for output rows [y0, y1) of an in_w wide
+    // input: input rows [row0, row0 + rows), each in_ch planes of cols columns (lead_w_ zero
+    // columns first), then the phase buffer (out_ch planes of up to qrows x qw).
+    struct Band {
+        int64_t row0, rows, cols, qrows, qw;
+    };
+    Band band(int64_t y0, int64_t y1, int64_t in_w, int64_t out_w) const;
+    int64_t out_width(int64_t in_w) const;
 
     ConvTranspose2dParams p_;
     const KernelTable* k_ = nullptr;
     std::vector<Phase> phases_;
     std::vector<float> bias_;
-    int64_t lead_h_ = 0, lead_w_ = 0;  // zero rows / columns padded before the input
+    int64_t lead_w_ = 0;               // zero columns padded before the input
+    int64_t min_dy_ = 0, max_dy_ = 0;  // extreme input row offsets of any tap
+    int64_t max_dx_ = 0;
 };
 
 }  // namespace lucent::ops

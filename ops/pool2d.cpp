@@ -1,5 +1,6 @@
 #include "ops/pool2d.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "engine/threading.h"
@@ -130,6 +131,50 @@ Status global_pool(const Context& ctx, ConstTensorView in, float* avg, float* ma
         if (max != nullptr) max[nc] = mx;
     });
     return Status();
+}
+
+void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t b, float* sums) {
+    const KernelTable& k = *ctx.k;
+    parallel_for(in.c, ctx.num_threads, [&](int64_t c) {
+        float* s = sums + c * b * b;
+        for (int64_t y = in.row0; y < in.end(); ++y) {
+            const float* row = in.row(c, y);
+            for (int64_t j = 0; j < b; ++j) {
+                const int64_t x0 = adaptive_bin_start(j, in.w, b),
+                              x1 = adaptive_bin_end(j, in.w, b);
+                float sum, mx;
+                k.rect_sum_max(row + x0, in.w, 1, x1 - x0, &sum, &mx);
+                // Bin rows covering y: those with start <= y < end (one or two, bins overlap).
+                for (int64_t i = std::max<int64_t>(y * b / in.h - 1, 0); i < b; ++i) {
+                    if (adaptive_bin_start(i, in.h, b) > y) break;
+                    if (y < adaptive_bin_end(i, in.h, b)) s[i * b + j] += sum;
+                }
+            }
+        }
+    });
+}
+
+void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t b, float* sums) {
+    for (int64_t i = 0; i < b; ++i) {
+        const int64_t rows = adaptive_bin_end(i, h, b) - adaptive_bin_start(i, h, b);
+        for (int64_t j = 0; j < b; ++j) {
+            const int64_t cols = adaptive_bin_end(j, w, b) - adaptive_bin_start(j, w, b);
+            const float area = static_cast<float>(rows * cols);
+            for (int64_t ch = 0; ch < c; ++ch) sums[(ch * b + i) * b + j] /= area;
+        }
+    }
+}
+
+void global_sum_max_rows(const Context& ctx, ConstRows in, float* sum, float* max) {
+    const KernelTable& k = *ctx.k;
+    parallel_for(in.c, ctx.num_threads, [&](int64_t c) {
+        for (int64_t y = in.row0; y < in.end(); ++y) {
+            float s, m;
+            k.rect_sum_max(in.row(c, y), in.w, 1, in.w, &s, &m);
+            sum[c] += s;
+            if (max != nullptr && m > max[c]) max[c] = m;
+        }
+    });
 }
 
 }  // namespace lucent::ops

@@ -29,6 +29,21 @@ Status adaptive_pool2d(const Context& ctx, PoolKind kind, ConstTensorView in, Te
 // avg and max each hold N*C values (index n*C + c).
 Status global_pool(const Context& ctx, ConstTensorView in, float* avg, float* max);
 
+// Row-ordered reductions (streaming, and the graphs' whole-image paths alike): rows arrive in
+// order, each row is reduced on its own, and each running sum adds its rows one at a time in row
+// order. A chunked run thus gives the same bits as one pass over the whole image, for every chunk
+// height and thread count (threads split channels).
+//
+// adaptive_sum_rows: for each channel c, adaptive bin (i, j) of b x b over an in.h x in.w plane
+//   (bins overlap as in PyTorch), sums[(c*b + i)*b + j] += the sum of the bin's columns of every
+//   row of `in` that bin row i covers. Zero sums before the first rows; adaptive_mean_finish
+//   divides by each bin's area once every row was added.
+void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t b, float* sums);
+void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t b, float* sums);
+// Per channel: sum[c] += each row's sum; max[c] = max(max[c], the row's max). Start from 0 and
+// -infinity (max may be null).
+void global_sum_max_rows(const Context& ctx, ConstRows in, float* sum, float* max);
+
 // First and one-past-last input index of adaptive bin i of b over length len.
 inline int64_t adaptive_bin_start(int64_t i, int64_t len, int64_t b) { return (i * len) / b; }
 inline int64_t adaptive_bin_end(int64_t i, int64_t len, int64_t b) {

@@ -70,19 +70,32 @@ Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out)
     return Status();
 }
 
-void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out) {
-    const Shape& is = in.shape;
-    assert(is.n == 1 && is.c == out.c);
-    std::vector<int32_t> x0(static_cast<size_t>(out.w)), x1(static_cast<size_t>(out.w));
-    std::vector<float> lx0(static_cast<size_t>(out.w)), lx1(static_cast<size_t>(out.w));
-    for (int64_t x = 0; x < out.w; ++x) {
-        const LinearTap t = bilinear_tap(x, is.w, out.w);
+BilinearColumns bilinear_columns(int64_t in_w, int64_t out_w) {
+    BilinearColumns c;
+    const size_t n = static_cast<size_t>(out_w);
+    c.x0.resize(n);
+    c.x1.resize(n);
+    c.l0.resize(n);
+    c.l1.resize(n);
+    for (int64_t x = 0; x < out_w; ++x) {
+        const LinearTap t = bilinear_tap(x, in_w, out_w);
         const size_t i = static_cast<size_t>(x);
-        x0[i] = t.i0;
-        x1[i] = t.i1;
-        lx0[i] = t.l0;
-        lx1[i] = t.l1;
+        c.x0[i] = t.i0;
+        c.x1[i] = t.i1;
+        c.l0[i] = t.l0;
+        c.l1[i] = t.l1;
     }
+    return c;
+}
+
+void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out) {
+    upsample_bilinear_rows(ctx, in, bilinear_columns(in.shape.w, out.w), out);
+}
+
+void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, const BilinearColumns& cols,
+                            Rows out) {
+    const Shape& is = in.shape;
+    assert(is.n == 1 && is.c == out.c && static_cast<int64_t>(cols.x0.size()) == out.w);
     const KernelTable& k = *ctx.k;
     parallel_for(out.c * out.rows, ctx.num_threads, [&](int64_t item) {
         const int64_t c = item / out.rows, y = out.row0 + item % out.rows;
@@ -93,10 +106,10 @@ void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out) {
         a.r1 = plane + ty.i1 * is.w;
         a.wy0 = ty.l0;
         a.wy1 = ty.l1;
-        a.x0 = x0.data();
-        a.x1 = x1.data();
-        a.lx0 = lx0.data();
-        a.lx1 = lx1.data();
+        a.x0 = cols.x0.data();
+        a.x1 = cols.x1.data();
+        a.lx0 = cols.l0.data();
+        a.lx1 = cols.l1.data();
         a.out = out.row(c, y);
         a.width = static_cast<int32_t>(out.w);
         k.bilinear_row(a);

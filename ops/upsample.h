@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/tensor.h"
 #include "ops/dispatch.h"
@@ -20,6 +21,17 @@ void upsample_nearest_rows(const Context& ctx, ConstRows in, int64_t r, Rows out
 Status upsample_bilinear(const Context& ctx, ConstTensorView in, TensorView out);
 // Streaming form: out's rows of the bilinear resize of one whole image `in` ([1, C, h, w]).
 void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, Rows out);
+
+// The column taps of a bilinear resize from in_w to out_w columns, computed once (a plan holds
+// them, so that its runs allocate nothing).
+struct BilinearColumns {
+    std::vector<int32_t> x0, x1;
+    std::vector<float> l0, l1;
+};
+BilinearColumns bilinear_columns(int64_t in_w, int64_t out_w);
+// As above with the column taps given (cols from bilinear_columns(in.shape.w, out.w)).
+void upsample_bilinear_rows(const Context& ctx, ConstTensorView in, const BilinearColumns& cols,
+                            Rows out);
 
 // Source index and weights of bilinear output index dst (align_corners=False), as PyTorch
 // computes them in float. Shared with the reference implementation.

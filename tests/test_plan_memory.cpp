@@ -26,45 +26,53 @@ uint64_t rounded(uint64_t bytes) {
 
 TEST(PlanMemory, AStreamAllocatesOnlyItsArena) {
     const ops::KernelTable& k = ops::kernels();
-    Result<weights::WeightFile> wf = weights::WeightFile::open(fixture("ssr_nearest_x4"));
-    ASSERT_TRUE(wf.ok());
-    Result<std::unique_ptr<models::Graph>> g = models::load_graph(wf.value(), k, {});
-    ASSERT_TRUE(g.ok());
-    test::Rng rng(3);
-    for (const Shape& s : {Shape{1, 3, 40, 9}, Shape{1, 3, 13, 31}}) {
-        for (int64_t stripe : {1, 4, 16, 1000}) {
-            SCOPED_TRACE(s.str() + " stripe " + std::to_string(stripe));
-            Result<std::unique_ptr<models::StreamRun>> plan = g.value()->plan_stream(s, stripe, 2);
-            ASSERT_TRUE(plan.ok()) << plan.status().message();
-            Shape os;
-            ASSERT_TRUE(g.value()->output_shape(s, &os).ok());
-            std::vector<float> in(static_cast<size_t>(s.numel())),
-                out(static_cast<size_t>(os.numel()));
-            rng.fill(in.data(), s.numel(), 0.0f, 1.0f);
-            ops::Context ctx;
-            ctx.k = &k;
-            ctx.num_threads = 2;
-            const models::RowSource source = [&](Rows d) -> Status {
-                for (int64_t c = 0; c < d.c; ++c)
-                    for (int64_t y = d.row0; y < d.end(); ++y)
-                        std::copy(&in[static_cast<size_t>((c * s.h + y) * s.w)],
-                                  &in[static_cast<size_t>((c * s.h + y + 1) * s.w)], d.row(c, y));
-                return Status();
-            };
-            const models::RowSink sink = [&](ConstRows r) -> Status {
-                for (int64_t c = 0; c < r.c; ++c)
-                    for (int64_t y = r.row0; y < r.end(); ++y)
-                        std::copy(r.row(c, y), r.row(c, y) + os.w,
-                                  &out[static_cast<size_t>((c * os.h + y) * os.w)]);
-                return Status();
-            };
-            const alloc_stats::Snapshot before = alloc_stats::now();
-            alloc_stats::reset_peak();
-            ASSERT_TRUE(plan.value()->run(ctx, source, sink).ok());
-            const alloc_stats::Snapshot after = alloc_stats::now();
-            EXPECT_EQ(after.allocations - before.allocations, 1u);  // the arena, nothing else
-            EXPECT_EQ(after.peak_bytes - before.live_bytes, rounded(plan.value()->bytes()));
-            EXPECT_EQ(after.live_bytes, before.live_bytes);
+    for (const char* name : {"ssr_nearest_x4", "red_bins1236"}) {
+        Result<weights::WeightFile> wf = weights::WeightFile::open(fixture(name));
+        ASSERT_TRUE(wf.ok());
+        Result<std::unique_ptr<models::Graph>> g = models::load_graph(wf.value(), k, {});
+        ASSERT_TRUE(g.ok());
+        test::Rng rng(3);
+        for (const Shape& s : {Shape{1, 3, 40, 9}, Shape{1, 3, 13, 31}}) {
+            for (int64_t stripe : {1, 4, 16, 1000}) {
+                for (bool keep : {false, true}) {
+                    SCOPED_TRACE(std::string(name) + " " + s.str() + " stripe " +
+                                 std::to_string(stripe) + (keep ? " kept" : ""));
+                    Result<std::unique_ptr<models::StreamRun>> plan =
+                        g.value()->plan_stream(s, stripe, 2, keep);
+                    ASSERT_TRUE(plan.ok()) << plan.status().message();
+                    Shape os;
+                    ASSERT_TRUE(g.value()->output_shape(s, &os).ok());
+                    std::vector<float> in(static_cast<size_t>(s.numel())),
+                        out(static_cast<size_t>(os.numel()));
+                    rng.fill(in.data(), s.numel(), 0.0f, 1.0f);
+                    ops::Context ctx;
+                    ctx.k = &k;
+                    ctx.num_threads = 2;
+                    const models::RowSource source = [&](Rows d) -> Status {
+                        for (int64_t c = 0; c < d.c; ++c)
+                            for (int64_t y = d.row0; y < d.end(); ++y)
+                                std::copy(&in[static_cast<size_t>((c * s.h + y) * s.w)],
+                                          &in[static_cast<size_t>((c * s.h + y + 1) * s.w)],
+                                          d.row(c, y));
+                        return Status();
+                    };
+                    const models::RowSink sink = [&](ConstRows r) -> Status {
+                        for (int64_t c = 0; c < r.c; ++c)
+                            for (int64_t y = r.row0; y < r.end(); ++y)
+                                std::copy(r.row(c, y), r.row(c, y) + os.w,
+                                          &out[static_cast<size_t>((c * os.h + y) * os.w)]);
+                        return Status();
+                    };
+                    const alloc_stats::Snapshot before = alloc_stats::now();
+                    alloc_stats::reset_peak();
+                    ASSERT_TRUE(plan.value()->run(ctx, source, sink).ok());
+                    const alloc_stats::Snapshot after = alloc_stats::now();
+                    EXPECT_EQ(after.allocations - before.allocations,
+                              1u);  // the arena, nothing else
+                    EXPECT_EQ(after.peak_bytes - before.live_bytes, rounded(plan.value()->bytes()));
+                    EXPECT_EQ(after.live_bytes, before.live_bytes);
+                }
+            }
         }
     }
 }

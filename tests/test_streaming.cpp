@@ -37,6 +37,23 @@ std::vector<float> run(const models::Graph& g, const ops::Context& ctx, const Te
     return std::vector<float>(out.value().data(), out.value().data() + os.numel());
 }
 
+// As run(), through a plan made with `keep` (RED keeps its statistics' inputs in memory).
+std::vector<float> run_kept(const models::Graph& g, const ops::Context& ctx, const Tensor& in,
+                            int64_t stripe, bool keep) {
+    Shape os;
+    EXPECT_TRUE(g.output_shape(in.shape(), &os).ok());
+    Result<Tensor> out = Tensor::create(os);
+    EXPECT_TRUE(out.ok());
+    const Shape one{1, in.shape().c, in.shape().h, in.shape().w};
+    Result<std::unique_ptr<models::StreamRun>> plan =
+        g.plan_stream(one, stripe, ctx.num_threads, keep);
+    EXPECT_TRUE(plan.ok()) << plan.status().message();
+    if (!plan.ok()) return {};
+    const Status st = g.run_planned(ctx, in, out.value(), plan.value().get());
+    EXPECT_TRUE(st.ok()) << st.message();
+    return std::vector<float>(out.value().data(), out.value().data() + os.numel());
+}
+
 class StreamingPerIsa : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(StreamingPerIsa, EveryStripeHeightIsBitIdenticalToTheWholeImage) {
@@ -63,6 +80,41 @@ TEST_P(StreamingPerIsa, EveryStripeHeightIsBitIdenticalToTheWholeImage) {
                 for (int64_t stripe : {1, 2, 3, 5, 8, 0}) {
                     EXPECT_EQ(run(*g, ctx, in.value(), stripe), whole)
                         << "stripe " << stripe << ", " << threads << " threads";
+                }
+            }
+        }
+    }
+}
+
+// RED streams in passes (pooled statistics, the gate's statistics, then the output), with its
+// statistics' inputs computed again in each pass or kept: the same bits either way, for every
+// stripe height and thread count, odd sizes (reflection padded) and both pyramid variants.
+TEST_P(StreamingPerIsa, RedPassesAreBitIdenticalToTheWholeImage) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const ops::KernelTable& k = ops::kernels_for(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    test::Rng rng(seed);
+    for (const char* name : {"red_bins1236", "red_nobins"}) {
+        const std::unique_ptr<models::Graph> g = load(name, k);
+        for (const Shape& s :
+             {Shape{1, 3, 2, 2}, Shape{1, 3, 3, 3}, Shape{1, 3, 13, 6}, Shape{2, 3, 8, 11}}) {
+            SCOPED_TRACE(std::string(name) + " " + s.str());
+            Result<Tensor> in = Tensor::create(s);
+            ASSERT_TRUE(in.ok());
+            rng.fill(in.value().data(), s.numel(), 0.0f, 1.0f);
+            ops::Context one;
+            one.k = &k;
+            one.num_threads = 1;
+            const std::vector<float> whole = run(*g, one, in.value(), models::Graph::kWholeImage);
+            for (int threads : {1, 2, 3}) {
+                ops::Context ctx = one;
+                ctx.num_threads = threads;
+                for (int64_t stripe : {1, 2, 3, 5, 8, 0}) {
+                    EXPECT_EQ(run(*g, ctx, in.value(), stripe), whole)
+                        << "stripe " << stripe << ", " << threads << " threads";
+                    EXPECT_EQ(run_kept(*g, ctx, in.value(), stripe == 0 ? 64 : stripe, true), whole)
+                        << "kept, stripe " << stripe << ", " << threads << " threads";
                 }
             }
         }

@@ -129,14 +129,15 @@ typedef struct lucent_row_block {
     int64_t y0, y1, width, channels, channel_stride;
     float* data;
 } lucent_row_block;
-/* Fills block->data with input rows [y0, y1) (asked in order, each row once); return
+/* Fills block->data with input rows [y0, y1), asked in order from row 0 (SSR: each row once;
+ * RED runs in passes and asks for the rows two or three times, each pass from row 0); return
  * LUCENT_STATUS_OK, or any other status to stop the run (lucent_model_run_rows then returns it). */
 typedef int32_t (*lucent_row_source)(void* user, const lucent_row_block* block);
 /* Receives output rows [y0, y1) in order; data is valid only during the call. */
 typedef int32_t (*lucent_row_sink)(void* user, const lucent_row_block* block);
-/* One image of c x h x w: input rows pulled from source, output rows pushed to sink. SSR models
- * stream within the memory limit (bounded by the width, not the height) with the bits of
- * lucent_model_run_tensor; other models read all rows first. */
+/* One image of c x h x w: input rows pulled from source, output rows pushed to sink. SSR and RED
+ * models stream within the memory limit (bounded by the width, not the height) with the bits of
+ * lucent_model_run_tensor; other models (SSR with channel attention) read all rows first. */
 lucent_status lucent_model_run_rows(const lucent_model* model, int64_t c, int64_t h, int64_t w,
                                     lucent_row_source source, lucent_row_sink sink, void* user);
 

@@ -42,11 +42,14 @@ enum class Precision : int32_t {
 };
 
 struct Options {
-    int32_t num_threads = 0;        // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
-    Isa max_isa = Isa::kAvx512;     // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
-    bool reference = false;         // scalar kernels and direct convolution: the reference path
-    uint64_t max_memory_bytes = 0;  // working-memory limit per run(); 0 = usable memory
-                                    // (physical, or the cgroup/container limit if lower)
+    int32_t num_threads = 0;     // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
+    Isa max_isa = Isa::kAvx512;  // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
+    bool reference = false;      // scalar kernels and direct convolution: the reference path
+    // Working-memory limit per run(); 0 = usable memory (physical, or the cgroup/container
+    // limit if lower). Where a run can trade memory for speed (RED keeps the inputs of its
+    // whole-image statistics instead of computing them again, README "Streaming"), it does so
+    // within this limit when set, else within a quarter of usable memory and at most 2 GiB.
+    uint64_t max_memory_bytes = 0;
     Precision precision = Precision::kFp32;
     // Rows of output per streaming stripe; 0 = chosen by Lucent (a stripe that runs at full
     // speed, lowered until the run fits max_memory_bytes). Any value gives the same bits; a
@@ -121,7 +124,9 @@ class Model {
     // during the call).
     using RowSink = std::function<Status(const RowBlock& block)>;
     // Runs one image of in_dims (n = 1), pulling input rows from `source` as the graph needs
-    // them and handing output rows to `sink` as they are done. Models that stream (SSR, see
+    // them and handing output rows to `sink` as they are done. RED's statistics span the whole
+    // image, so it runs in passes and pulls its input rows two or three times, each time in
+    // order from row 0 (a source must be able to start over). Models that stream (SSR, RED; see
     // README "Streaming") hold only stripes, within the memory limit (Options::max_memory_bytes
     // narrows the stripe; kOutOfMemory when not even one-row stripes fit); the output bits equal
     // run()'s. Other models read the whole input first, then run() and deliver all rows at once.

@@ -1,0 +1,311 @@
+// Red::build_stream: the RED graph of docs/GRAPHS.md as streaming nodes (models/stream.h).
+//
+// RED's statistics are global: the pyramid pools e2 over adaptive bins of the whole image and
+// the channel gate takes the mean and max of the pyramid's output p over the whole image. So the
+// image streams in up to three passes:
+//   A. x -> e0 -> e1 -> e2, into the pooled sums of every bin; at the end the bins' means go
+//      through the stage convs (a few values each).
+//   B. x -> ... -> e2 and the upsampled stages -> p, into the gate's sum and max; at the end
+//      the gate's MLP.
+//   C. the whole graph to the output: p gated per channel, spatial attention (a k/2-row halo),
+//      the deconvolution, dec1 plus the e0 skip, out, sigmoid.
+// Reductions add rows in row order (ops/pool2d.h), so the bits do not depend on the stripe
+// height or thread count, and match run_image(), which uses the same functions.
+//
+// Passes B and C compute e2 (and C computes p) again. With `keep`, the rows of e2 (with the
+// upsampled stages beside it) and of p stay in pinned rings for the whole run instead: nothing is
+// computed twice (but e0 for the skip, the cheapest layer), at about 3 bytes per output pixel
+// per channel of c2 in memory.
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "engine/threading.h"
+#include "models/red.h"
+#include "models/stream_builder.h"
+#include "ops/pool2d.h"
+#include "ops/reflect_pad.h"
+#include "ops/upsample.h"
+
+namespace lucent::models {
+namespace {
+
+// The input rows [*a, *b) that output rows [y0, y1) of a reflection pad (bottom and right only)
+// read.
+RowsFn mirrored_rows(int64_t in_h) {
+    return [in_h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+        *a = in_h;
+        *b = 0;
+        for (int64_t y = y0; y < y1; ++y) {
+            const int64_t m = ops::mirror_index(y, in_h);
+            *a = std::min(*a, m);
+            *b = std::max(*b, m + 1);
+        }
+    };
+}
+
+// Every row of a reduction node: what follows it waits until the whole image went through.
+RowsFn all_rows_of(int64_t h) {
+    return [h](int64_t, int64_t, int64_t* a, int64_t* b) {
+        *a = 0;
+        *b = h;
+    };
+}
+
+class RedStreamBuilder : public StreamBuilder {
+  public:
+    using StreamBuilder::StreamBuilder;
+
+    // Reflection pad of in_ring to out_ring's (even) size: bottom rows and right columns.
+    int pad(int in_ring, int producer, int out_ring) {
+        StreamNode n;
+        n.name = "pad";
+        n.out_h = s_.ring(out_ring).height();
+        n.ring = out_ring;
+        const int64_t in_h = s_.ring(in_ring).height(), in_w = s_.ring(in_ring).width();
+        n.inputs.push_back({producer, mirrored_rows(in_h), -1});
+        Stream* s = &s_;
+        n.run = [s, in_ring, out_ring, in_h, in_w](const ops::Context&, int64_t y0, int64_t y1,
+                                                   float*) {
+            const RowRing& src = s->ring(in_ring);
+            const Rows dst = s->ring(out_ring).all_rows(y0, y1);
+            for (int64_t c = 0; c < dst.c; ++c)
+                for (int64_t y = y0; y < y1; ++y) {
+                    const int64_t sy = ops::mirror_index(y, in_h);
+                    const float* row = src.all_rows(sy, sy + 1).row(c, sy);
+                    float* out = dst.row(c, y);
+                    std::copy(row, row + in_w, out);
+                    for (int64_t x = in_w; x < dst.w; ++x) out[x] = row[ops::mirror_index(x, in_w)];
+                }
+            return Status();
+        };
+        return s_.add_node(std::move(n));
+    }
+
+    // A reduction over every row of channels [0, c) of `ring` (written by `producer`): `add`
+    // takes each chunk in order, `finish` runs once after the last row. Done once per run.
+    int reduce(const std::string& name, int ring, int producer, int64_t c,
+               std::function<void(const ops::Context&, ConstRows)> add,
+               std::function<Status(const ops::Context&, float*)> finish,
+               std::function<int64_t(int)> scratch) {
+        StreamNode n;
+        n.name = name;
+        n.out_h = s_.ring(ring).height();
+        n.keep = true;
+        n.inputs.push_back({producer, same_rows(), -1});
+        if (scratch) n.scratch = [scratch](int64_t, int threads) { return scratch(threads); };
+        Stream* s = &s_;
+        const int64_t h = n.out_h;
+        n.run = [s, ring, c, h, add, finish](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                             float* scr) {
+            add(ctx, s->ring(ring).rows(0, c, y0, y1));
+            return y1 == h ? finish(ctx, scr) : Status();
+        };
+        return s_.add_node(std::move(n));
+    }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t stripe_rows,
+                                                     int threads, bool keep) const {
+    const RedConfig& c = cfg_;
+    Shape os;
+    LUCENT_RETURN_IF_ERROR(output_shape(in, &os));
+    std::unique_ptr<StreamRun> sr(new StreamRun());
+    RedStreamBuilder b(sr.get());
+    Stream& s = b.stream();
+    const int64_t h = in.h + in.h % 2, w = in.w + in.w % 2, h2 = h / 2, w2 = w / 2;
+    const int64_t k = static_cast<int64_t>(c.bins.size()), q = c.c2 / 4;
+
+    const int in_ring = s.add_ring(c.in_ch, in.h, in.w);
+    int x_ring = in_ring, x_node = b.source(in_ring);
+    if (h != in.h || w != in.w) {
+        const int r = s.add_ring(c.in_ch, h, w);
+        x_node = b.pad(in_ring, x_node, r);
+        x_ring = r;
+    }
+    const int e0_ring = s.add_ring(c.c0, h, w);
+    const int e0 = b.conv("enc0", enc0_, x_ring, 0, c.in_ch, {x_node}, e0_ring, 0);
+    const int e1_ring = s.add_ring(c.c1, h2, w2);
+    const int e1 = b.conv("down", down_, e0_ring, 0, c.c0, {e0}, e1_ring, 0);
+    const int p_ring = s.add_ring(c.c2, h2, w2);
+    // e2 is the first c2 channels of the pyramid's concatenation (or p itself without bins).
+    const int cat_ring = k > 0 ? s.add_ring(c.c2 + k * q, h2, w2) : p_ring;
+    const int e2 = b.conv("enc2", enc2_, e1_ring, 0, c.c1, {e1}, cat_ring, 0);
+    if (keep) {
+        s.ring(cat_ring).pin();
+        s.ring(p_ring).pin();
+    }
+    std::vector<int> sinks;
+    int p = e2;
+    if (k > 0) {
+        // Pass A: every bin's sums, then means and stage convs into persistent blocks.
+        std::vector<int> sums(static_cast<size_t>(k)), staged(static_cast<size_t>(k));
+        for (int64_t i = 0; i < k; ++i) {
+            const int64_t bn = c.bins[static_cast<size_t>(i)];
+            sums[static_cast<size_t>(i)] = s.add_block(c.c2 * bn * bn);
+            staged[static_cast<size_t>(i)] = s.add_block(q * bn * bn);
+        }
+        Stream* st = &s;
+        const RedConfig* cfg = &cfg_;
+        const std::vector<ops::Conv2d>* stages = &stages_;
+        auto add = [st, cfg, sums](const ops::Context& ctx, ConstRows rows) {
+            for (size_t i = 0; i < sums.size(); ++i) {
+                const int64_t bn = cfg->bins[i];
+                float* acc = st->block(sums[i]);
+                if (rows.row0 == 0) std::fill(acc, acc + cfg->c2 * bn * bn, 0.0f);
+                ops::adaptive_sum_rows(ctx, rows, bn, acc);
+            }
+        };
+        auto finish = [st, cfg, stages, sums, staged, h2, w2, q](const ops::Context& ctx,
+                                                                 float* scratch) {
+            for (size_t i = 0; i < sums.size(); ++i) {
+                const int64_t bn = cfg->bins[i];
+                float* mean = st->block(sums[i]);
+                ops::adaptive_mean_finish(cfg->c2, h2, w2, bn, mean);
+                const ConstRows src{mean, cfg->c2, bn, bn, 0, bn, bn * bn};
+                const Rows dst{st->block(staged[i]), q, bn, bn, 0, bn, bn * bn};
+                LUCENT_RETURN_IF_ERROR((*stages)[i].run_rows(ctx, src, dst, scratch));
+            }
+            return Status();
+        };
+        auto scratch = [stages, cfg](int t) {
+            int64_t most = 0;
+            for (size_t i = 0; i < stages->size(); ++i)
+                most = std::max(most, (*stages)[i].scratch_floats(cfg->bins[i], cfg->bins[i], t));
+            return most;
+        };
+        const int pool = b.reduce("ppm.pool", cat_ring, e2, c.c2, add, finish, scratch);
+        sinks.push_back(pool);
+        // The upsampled stages, written beside e2; then the fuse conv over the concatenation.
+        std::vector<int> writers{e2};
+        for (int64_t i = 0; i < k; ++i) {
+            const int64_t bn = c.bins[static_cast<size_t>(i)];
+            StreamNode n;
+            n.name = "ppm.stages." + std::to_string(i);
+            n.out_h = h2;
+            n.ring = cat_ring;
+            n.inputs.push_back({pool, all_rows_of(h2), -1});
+            auto cols = std::make_shared<const ops::BilinearColumns>(ops::bilinear_columns(bn, w2));
+            const int blk = staged[static_cast<size_t>(i)];
+            const int64_t ch0 = c.c2 + i * q;
+            n.run = [st, blk, bn, q, cat_ring, ch0, cols](const ops::Context& ctx, int64_t y0,
+                                                          int64_t y1, float*) {
+                const ConstTensorView stage{st->block(blk), Shape{1, q, bn, bn}};
+                ops::upsample_bilinear_rows(ctx, stage, *cols,
+                                            st->ring(cat_ring).rows(ch0, q, y0, y1));
+                return Status();
+            };
+            writers.push_back(s.add_node(std::move(n)));
+        }
+        p = b.conv("ppm.fuse", fuse_, cat_ring, 0, c.c2 + k * q, writers, p_ring, 0);
+    }
+    // Pass B: the channel gate's statistics of p, then its factors.
+    const int sum_blk = s.add_block(c.c2), max_blk = s.add_block(c.c2),
+              gate_blk = s.add_block(c.c2);
+    {
+        Stream* st = &s;
+        const ops::ChannelAttention* ca = &channel_att_;
+        const int64_t c2 = c.c2, plane = h2 * w2;
+        auto add = [st, ca, sum_blk, max_blk, c2](const ops::Context& ctx, ConstRows rows) {
+            float* sum = st->block(sum_blk);
+            float* mx = st->block(max_blk);
+            if (rows.row0 == 0) {
+                std::fill(sum, sum + c2, 0.0f);
+                std::fill(mx, mx + c2, -std::numeric_limits<float>::infinity());
+            }
+            ca->accumulate(ctx, rows, sum, mx);
+        };
+        auto finish = [st, ca, sum_blk, max_blk, gate_blk, plane](const ops::Context&, float*) {
+            ca->gate(st->block(sum_blk), st->block(max_blk), plane, st->block(gate_blk));
+            return Status();
+        };
+        sinks.push_back(b.reduce("att.pool", p_ring, p, c.c2, add, finish, {}));
+    }
+    const int gate_node = sinks.back();
+    // Pass C: gate p per channel, spatial attention, decoder.
+    const int g_ring = s.add_ring(c.c2, h2, w2);
+    int g = -1;
+    {
+        StreamNode n;
+        n.name = "att.channel";
+        n.out_h = h2;
+        n.ring = g_ring;
+        n.inputs.push_back({p, same_rows(), -1});
+        n.inputs.push_back({gate_node, all_rows_of(h2), -1});
+        Stream* st = &s;
+        n.run = [st, p_ring, g_ring, gate_blk](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                               float*) {
+            const ConstRows src = st->ring(p_ring).all_rows(y0, y1);
+            const Rows dst = st->ring(g_ring).all_rows(y0, y1);
+            const float* gate = st->block(gate_blk);
+            const ops::KernelTable& kt = *ctx.k;
+            parallel_for(dst.c, ctx.num_threads, [&](int64_t ch) {
+                kt.scale(src.row(ch, y0), gate[ch], dst.row(ch, y0), dst.rows * dst.w);
+            });
+            return Status();
+        };
+        g = s.add_node(std::move(n));
+    }
+    const int a_ring = s.add_ring(c.c2, h2, w2);
+    int a = -1;
+    {
+        StreamNode n;
+        n.name = "att.spatial";
+        n.out_h = h2;
+        n.ring = a_ring;
+        const ops::SpatialAttention* sa = &spatial_att_;
+        n.inputs.push_back({g,
+                            [sa, h2](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {
+                                sa->input_rows(y0, y1, h2, lo, hi);
+                            },
+                            -1});
+        n.scratch = [sa, w2](int64_t rows, int t) { return sa->scratch_floats(w2, rows, t); };
+        Stream* st = &s;
+        n.run = [st, sa, g_ring, a_ring, h2](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                             float* scratch) {
+            int64_t lo = 0, hi = 0;
+            sa->input_rows(y0, y1, h2, &lo, &hi);
+            return sa->run_rows(ctx, st->ring(g_ring).all_rows(lo, hi),
+                                st->ring(a_ring).all_rows(y0, y1), scratch);
+        };
+        a = s.add_node(std::move(n));
+    }
+    const int d1_ring = s.add_ring(c.c1, h, w);
+    int d1 = -1;
+    {
+        StreamNode n;
+        n.name = "up";
+        n.out_h = h;
+        n.ring = d1_ring;
+        const ops::ConvTranspose2d* up = &up_;
+        n.inputs.push_back({a,
+                            [up, h2](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {
+                                up->input_rows(y0, y1, h2, lo, hi);
+                            },
+                            -1});
+        n.scratch = [up, w2](int64_t rows, int) { return up->scratch_floats(w2, rows); };
+        Stream* st = &s;
+        n.run = [st, up, a_ring, d1_ring, h2](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                              float* scratch) {
+            int64_t lo = 0, hi = 0;
+            up->input_rows(y0, y1, h2, &lo, &hi);
+            return up->run_rows(ctx, st->ring(a_ring).all_rows(lo, hi),
+                                st->ring(d1_ring).all_rows(y0, y1), scratch);
+        };
+        d1 = s.add_node(std::move(n));
+    }
+    const int d0_ring = s.add_ring(c.c0, h, w);
+    const int d0 = b.conv("dec1", dec1_, d1_ring, 0, c.c1, {d1}, d0_ring, 0);
+    const int sum_ring = s.add_ring(c.c0, h, w);
+    const int skip = b.axpby("skip", d0_ring, {d0}, 1.0f, e0_ring, {e0}, 1.0f, sum_ring, c.c0);
+    const int o_ring = s.add_ring(c.out_ch, h, w);
+    const int o =
+        b.conv("out", out_, sum_ring, 0, c.c0, {skip}, o_ring, 0, ops::Activation::kSigmoid);
+    sinks.push_back(b.sink(o_ring, o, os.h, os.w));
+    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads));
+    return sr;
+}
+
+}  // namespace lucent::models

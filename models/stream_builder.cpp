@@ -1,0 +1,157 @@
+#include "models/stream_builder.h"
+
+#include <algorithm>
+
+#include "engine/threading.h"
+#include "ops/elementwise.h"
+
+namespace lucent::models {
+
+RowsFn same_rows() {
+    return [](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+        *a = y0;
+        *b = y1;
+    };
+}
+
+RowsFn divided_rows(int64_t r) {
+    return [r](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+        *a = y0 / r;
+        *b = (y1 - 1) / r + 1;
+    };
+}
+
+int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0,
+                        int64_t nc, const std::vector<int>& producers, int out_ring, int64_t oc0,
+                        ops::Activation post) {
+    StreamNode n;
+    n.name = name;
+    const RowRing& out = s_.ring(out_ring);
+    const int64_t in_h = s_.ring(in_ring).height(), in_w = s_.ring(in_ring).width();
+    n.out_h = out.height();
+    n.step = cv.uses_winograd() ? 2 : 1;
+    n.ring = out_ring;
+    const ops::Conv2d* c = &cv;
+    for (int p : producers) {
+        StreamNode::Input in;
+        in.node = p;
+        in.rows = [c, in_h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+            c->input_rows(y0, y1, in_h, a, b);
+        };
+        n.inputs.push_back(std::move(in));
+    }
+    n.scratch = [c, in_w](int64_t rows, int threads) {
+        return c->scratch_floats(in_w, rows, threads);
+    };
+    Stream* s = &s_;
+    const int64_t oc = cv.params().out_ch;
+    const bool sigmoid = post == ops::Activation::kSigmoid;
+    n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc, sigmoid](
+                const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {
+        int64_t a = 0, b = 0;
+        c->input_rows(y0, y1, in_h, &a, &b);
+        const Rows dst = s->ring(out_ring).rows(oc0, oc, y0, y1);
+        LUCENT_RETURN_IF_ERROR(c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b), dst, scratch));
+        if (sigmoid) {
+            const ops::KernelTable& k = *ctx.k;
+            parallel_for(dst.c * dst.rows, ctx.num_threads, [&](int64_t i) {
+                float* row = dst.row(i / dst.rows, y0 + i % dst.rows);
+                k.activation(row, row, dst.w, ops::kActSigmoid, 0.0f);
+            });
+        }
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+int StreamBuilder::axpby(const std::string& name, int x_ring, const std::vector<int>& x_nodes,
+                         float a, int y_ring, const std::vector<int>& y_nodes, float b,
+                         int out_ring, int64_t nc) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    for (const std::vector<int>* list : {&x_nodes, &y_nodes}) {
+        for (int p : *list) {
+            StreamNode::Input in;
+            in.node = p;
+            in.rows = same_rows();
+            n.inputs.push_back(std::move(in));
+        }
+    }
+    Stream* s = &s_;
+    n.run = [s, x_ring, a, y_ring, b, out_ring, nc](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                                    float*) {
+        ops::add_scaled_rows(ctx, s->ring(x_ring).rows(0, nc, y0, y1), a,
+                             s->ring(y_ring).rows(0, nc, y0, y1), b,
+                             s->ring(out_ring).rows(0, nc, y0, y1));
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+int StreamBuilder::copy(const std::string& name, int in_ring, int producer, int out_ring,
+                        int64_t nc) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    n.inputs.push_back({producer, same_rows(), -1});
+    Stream* s = &s_;
+    n.run = [s, in_ring, out_ring, nc](const ops::Context& ctx, int64_t y0, int64_t y1, float*) {
+        ops::copy_rows(ctx, s->ring(in_ring).rows(0, nc, y0, y1),
+                       s->ring(out_ring).rows(0, nc, y0, y1));
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+int StreamBuilder::source(int ring) {
+    StreamNode n;
+    n.name = "input";
+    n.out_h = s_.ring(ring).height();
+    n.ring = ring;
+    Stream* s = &s_;
+    const StreamRun* sr = sr_;
+    n.run = [s, sr, ring](const ops::Context&, int64_t y0, int64_t y1, float*) {
+        return sr->pull(s->ring(ring).all_rows(y0, y1));
+    };
+    return s_.add_node(std::move(n));
+}
+
+int StreamBuilder::sink(int in_ring, int producer, int64_t out_h, int64_t out_w) {
+    int ring = in_ring, node = producer;
+    if (out_w != s_.ring(in_ring).width() || out_h != s_.ring(in_ring).height()) {
+        const int64_t c = s_.ring(in_ring).channels();
+        ring = s_.add_ring(c, out_h, out_w);
+        StreamNode n;
+        n.name = "crop";
+        n.out_h = out_h;
+        n.ring = ring;
+        n.inputs.push_back({producer, same_rows(), -1});
+        Stream* s = &s_;
+        n.run = [s, in_ring, ring, out_w](const ops::Context&, int64_t y0, int64_t y1, float*) {
+            const RowRing& src = s->ring(in_ring);
+            const Rows dst = s->ring(ring).all_rows(y0, y1);
+            for (int64_t ch = 0; ch < dst.c; ++ch)
+                for (int64_t y = y0; y < y1; ++y) {
+                    const float* row = src.all_rows(y, y + 1).row(ch, y);
+                    std::copy(row, row + out_w, dst.row(ch, y));
+                }
+            return Status();
+        };
+        node = s_.add_node(std::move(n));
+    }
+    StreamNode n;
+    n.name = "output";
+    n.out_h = out_h;
+    n.inputs.push_back({node, same_rows(), -1});
+    Stream* s = &s_;
+    const StreamRun* sr = sr_;
+    n.run = [s, sr, ring](const ops::Context&, int64_t y0, int64_t y1, float*) {
+        return sr->push(s->ring(ring).all_rows(y0, y1));
+    };
+    return s_.add_node(std::move(n));
+}
+
+}  // namespace lucent::models

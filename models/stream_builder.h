@@ -1,0 +1,52 @@
+// Building blocks of the graphs' streaming nodes (models/stream.h): conv layers reading a
+// channel range of one ring and writing a channel range of another, residual sums, copies, the
+// input source and the output sink. models/ssr_stream.cpp and models/red_stream.cpp add their
+// graph-specific nodes on top.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "models/graph.h"
+#include "ops/activation_codes.h"
+#include "ops/conv2d.h"
+
+namespace lucent::models {
+
+using RowsFn = std::function<void(int64_t, int64_t, int64_t*, int64_t*)>;
+// Rows [y0, y1) read rows [y0, y1).
+RowsFn same_rows();
+// Rows [y0 / r, (y1 - 1) / r + 1): nearest upsampling and pixel shuffle by r.
+RowsFn divided_rows(int64_t r);
+
+// Adds nodes to the stream of `sr` (the StreamRun being planned, which outlives them).
+class StreamBuilder {
+  public:
+    explicit StreamBuilder(StreamRun* sr) : sr_(sr), s_(sr->stream()) {}
+    Stream& stream() { return s_; }
+
+    // A conv node reading channels [c0, c0 + nc) of ring `in_ring` (whose rows come from the
+    // nodes `producers`) and writing channels [oc0, oc0 + out_ch) of `out_ring`; `post`
+    // (kNone or kSigmoid) then runs on the rows written, as the whole-image path runs it.
+    int conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0, int64_t nc,
+             const std::vector<int>& producers, int out_ring, int64_t oc0,
+             ops::Activation post = ops::Activation::kNone);
+    // out = a * x + b * y over nc channels (x, y: channel 0.. of their rings, same rows).
+    int axpby(const std::string& name, int x_ring, const std::vector<int>& x_nodes, float a,
+              int y_ring, const std::vector<int>& y_nodes, float b, int out_ring, int64_t nc);
+    // Channels [0, nc) of in_ring copied to channels [0, nc) of out_ring.
+    int copy(const std::string& name, int in_ring, int producer, int out_ring, int64_t nc);
+    // The input rows, pulled from the run's source.
+    int source(int ring);
+    // Delivers rows of in_ring (columns [0, out_w), rows [0, out_h)) to the run's sink; crops
+    // through a small ring when the graph computed a larger, padded image.
+    int sink(int in_ring, int producer, int64_t out_h, int64_t out_w);
+
+  protected:
+    StreamRun* sr_;
+    Stream& s_;
+};
+
+}  // namespace lucent::models
