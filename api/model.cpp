@@ -109,12 +109,15 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     const int threads = resolve_threads(options.num_threads);
     int64_t stripe =
         std::min(options.stripe_rows > 0 ? options.stripe_rows : kDefaultStripeRows, os.h);
+    // What a run may spend to go faster: Options::max_memory_bytes, else a share of usable
+    // memory (include/lucent/model.hpp).
+    const uint64_t prefer = options.max_memory_bytes != 0 ? budget
+                            : budget == 0                 ? kKeepCap
+                                                          : std::min(budget / 4, kKeepCap);
+    if (graph->prefers_whole_image() && graph->working_bytes(one, threads) <= prefer)
+        return std::unique_ptr<models::StreamRun>();
     if (kind == ModelKind::kRed) {
-        // Keeping the statistics' inputs saves RED's second and third encoder passes; take it
-        // when it fits the preference (Options::max_memory_bytes).
-        const uint64_t prefer = options.max_memory_bytes != 0 ? budget
-                                : budget == 0                 ? kKeepCap
-                                                              : std::min(budget / 4, kKeepCap);
+        // Keeping the statistics' inputs saves RED's second and third encoder passes.
         Result<std::unique_ptr<models::StreamRun>> kept =
             graph->plan_stream(one, stripe, threads, true);
         LUCENT_RETURN_IF_ERROR(kept.status());

@@ -86,6 +86,9 @@ class Graph {
                                                    int threads, bool keep = false) const {
         return build_stream(in, stripe_rows, threads, keep);
     }
+    // True when streaming costs much more work than the whole-image path (SSR with channel
+    // attention recomputes its body once per gate): run whole images when they fit.
+    virtual bool prefers_whole_image() const { return false; }
 
   protected:
     virtual const char* graph_name() const = 0;  // "SSR" / "RED", for messages

@@ -44,14 +44,6 @@ RowsFn mirrored_rows(int64_t in_h) {
     };
 }
 
-// Every row of a reduction node: what follows it waits until the whole image went through.
-RowsFn all_rows_of(int64_t h) {
-    return [h](int64_t, int64_t, int64_t* a, int64_t* b) {
-        *a = 0;
-        *b = h;
-    };
-}
-
 class RedStreamBuilder : public StreamBuilder {
   public:
     using StreamBuilder::StreamBuilder;
@@ -78,28 +70,6 @@ class RedStreamBuilder : public StreamBuilder {
                     for (int64_t x = in_w; x < dst.w; ++x) out[x] = row[ops::mirror_index(x, in_w)];
                 }
             return Status();
-        };
-        return s_.add_node(std::move(n));
-    }
-
-    // A reduction over every row of channels [0, c) of `ring` (written by `producer`): `add`
-    // takes each chunk in order, `finish` runs once after the last row. Done once per run.
-    int reduce(const std::string& name, int ring, int producer, int64_t c,
-               std::function<void(const ops::Context&, ConstRows)> add,
-               std::function<Status(const ops::Context&, float*)> finish,
-               std::function<int64_t(int)> scratch) {
-        StreamNode n;
-        n.name = name;
-        n.out_h = s_.ring(ring).height();
-        n.keep = true;
-        n.inputs.push_back({producer, same_rows(), -1});
-        if (scratch) n.scratch = [scratch](int64_t, int threads) { return scratch(threads); };
-        Stream* s = &s_;
-        const int64_t h = n.out_h;
-        n.run = [s, ring, c, h, add, finish](const ops::Context& ctx, int64_t y0, int64_t y1,
-                                             float* scr) {
-            add(ctx, s->ring(ring).rows(0, c, y0, y1));
-            return y1 == h ? finish(ctx, scr) : Status();
         };
         return s_.add_node(std::move(n));
     }
@@ -201,53 +171,11 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
         }
         p = b.conv("ppm.fuse", fuse_, cat_ring, 0, c.c2 + k * q, writers, p_ring, 0);
     }
-    // Pass B: the channel gate's statistics of p, then its factors.
-    const int sum_blk = s.add_block(c.c2), max_blk = s.add_block(c.c2),
-              gate_blk = s.add_block(c.c2);
-    {
-        Stream* st = &s;
-        const ops::ChannelAttention* ca = &channel_att_;
-        const int64_t c2 = c.c2, plane = h2 * w2;
-        auto add = [st, ca, sum_blk, max_blk, c2](const ops::Context& ctx, ConstRows rows) {
-            float* sum = st->block(sum_blk);
-            float* mx = st->block(max_blk);
-            if (rows.row0 == 0) {
-                std::fill(sum, sum + c2, 0.0f);
-                std::fill(mx, mx + c2, -std::numeric_limits<float>::infinity());
-            }
-            ca->accumulate(ctx, rows, sum, mx);
-        };
-        auto finish = [st, ca, sum_blk, max_blk, gate_blk, plane](const ops::Context&, float*) {
-            ca->gate(st->block(sum_blk), st->block(max_blk), plane, st->block(gate_blk));
-            return Status();
-        };
-        sinks.push_back(b.reduce("att.pool", p_ring, p, c.c2, add, finish, {}));
-    }
-    const int gate_node = sinks.back();
-    // Pass C: gate p per channel, spatial attention, decoder.
+    // Pass B: the channel gate's statistics of p, then its factors; pass C gates p.
+    const StreamBuilder::Gate gate = b.channel_gate_stats("att.pool", p_ring, p, channel_att_);
+    sinks.push_back(gate.node);
     const int g_ring = s.add_ring(c.c2, h2, w2);
-    int g = -1;
-    {
-        StreamNode n;
-        n.name = "att.channel";
-        n.out_h = h2;
-        n.ring = g_ring;
-        n.inputs.push_back({p, same_rows(), -1});
-        n.inputs.push_back({gate_node, all_rows_of(h2), -1});
-        Stream* st = &s;
-        n.run = [st, p_ring, g_ring, gate_blk](const ops::Context& ctx, int64_t y0, int64_t y1,
-                                               float*) {
-            const ConstRows src = st->ring(p_ring).all_rows(y0, y1);
-            const Rows dst = st->ring(g_ring).all_rows(y0, y1);
-            const float* gate = st->block(gate_blk);
-            const ops::KernelTable& kt = *ctx.k;
-            parallel_for(dst.c, ctx.num_threads, [&](int64_t ch) {
-                kt.scale(src.row(ch, y0), gate[ch], dst.row(ch, y0), dst.rows * dst.w);
-            });
-            return Status();
-        };
-        g = s.add_node(std::move(n));
-    }
+    const int g = b.channel_gate("att.channel", p_ring, p, gate, g_ring);
     const int a_ring = s.add_ring(c.c2, h2, w2);
     int a = -1;
     {

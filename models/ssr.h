@@ -39,6 +39,7 @@ class Ssr final : public Graph {
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
     uint64_t working_bytes(const Shape& in, int threads) const override;
+    bool prefers_whole_image() const override { return cfg_.channel_attention; }
 
   protected:
     const char* graph_name() const override { return "SSR"; }

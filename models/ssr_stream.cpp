@@ -7,7 +7,10 @@
 // whole-image path; held only a few rows), the conv5 outputs and RDB results, then one ring
 // per upsampling layer at its resolution. Every node computes each element with
 // the operations run_image() uses, so the output is bit-identical for every stripe height.
-// Channel attention needs a whole-plane mean inside the body, so those models do not stream.
+// Channel attention needs a whole-plane mean inside the body: such a model runs one pass per
+// gate (3 per RRDB), each computing the body up to its gate again, then the output pass. That
+// is several times the work (about (3*nb + 1) / 2 bodies more), so the model streams these only
+// when the whole image does not fit its memory (Graph::prefers_whole_image()).
 #include <algorithm>
 
 #include "engine/threading.h"
@@ -103,10 +106,7 @@ class SsrStreamBuilder : public StreamBuilder {
 Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t stripe_rows,
                                                      int threads, bool /*keep*/) const {
     const SsrConfig& c = cfg_;
-    if (c.channel_attention)
-        return make_status(StatusCode::kUnsupported,
-                           "SSR with channel attention does not stream (its gates need whole-plane "
-                           "means inside the body)");
+    std::vector<int> sinks;  // one pass per channel-attention gate, then the output
     Shape os;
     LUCENT_RETURN_IF_ERROR(output_shape(in, &os));
     std::unique_ptr<StreamRun> sr(new StreamRun());
@@ -145,9 +145,19 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
                                       nf + k * gc, writers, d_ring, nf + k * gc);
                 writers.push_back(id);
             }
-            const int c5_ring = s.add_ring(nf, h, w);
-            const int c5 =
+            int c5_ring = s.add_ring(nf, h, w);
+            int c5 =
                 b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, nf + 4 * gc, writers, c5_ring, 0);
+            if (c.channel_attention) {
+                // The gate's mean spans the whole image: one more pass (which computes
+                // everything before it again) ends here.
+                const StreamBuilder::Gate gate =
+                    b.channel_gate_stats(rn + ".ca.pool", c5_ring, c5, rdb.ca);
+                sinks.push_back(gate.node);
+                const int ca_ring = s.add_ring(nf, h, w);
+                c5 = b.channel_gate(rn + ".ca", c5_ring, c5, gate, ca_ring);
+                c5_ring = ca_ring;
+            }
             // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
             const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
             const int res =
@@ -191,8 +201,8 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
     const int hr = b.conv("conv_hr", conv_hr_, cur_ring, 0, nf, {cur}, hr_ring, 0);
     const int last_ring = s.add_ring(c.out_ch, ch, cw);
     const int last = b.conv("conv_last", conv_last_, hr_ring, 0, nf, {hr}, last_ring, 0);
-    const int sink = b.sink(last_ring, last, os.h, os.w);
-    LUCENT_RETURN_IF_ERROR(s.plan(sink, stripe_rows, threads));
+    sinks.push_back(b.sink(last_ring, last, os.h, os.w));
+    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads));
     return sr;
 }
 

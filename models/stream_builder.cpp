@@ -1,6 +1,7 @@
 #include "models/stream_builder.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "engine/threading.h"
 #include "ops/elementwise.h"
@@ -19,6 +20,84 @@ RowsFn divided_rows(int64_t r) {
         *a = y0 / r;
         *b = (y1 - 1) / r + 1;
     };
+}
+
+RowsFn all_rows_of(int64_t h) {
+    return [h](int64_t, int64_t, int64_t* a, int64_t* b) {
+        *a = 0;
+        *b = h;
+    };
+}
+
+int StreamBuilder::reduce(const std::string& name, int ring, int producer, int64_t c,
+                          std::function<void(const ops::Context&, ConstRows)> add,
+                          std::function<Status(const ops::Context&, float*)> finish,
+                          std::function<int64_t(int)> scratch) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(ring).height();
+    n.keep = true;
+    n.inputs.push_back({producer, same_rows(), -1});
+    if (scratch) n.scratch = [scratch](int64_t, int threads) { return scratch(threads); };
+    Stream* s = &s_;
+    const int64_t h = n.out_h;
+    n.run = [s, ring, c, h, add, finish](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                         float* scr) {
+        add(ctx, s->ring(ring).rows(0, c, y0, y1));
+        return y1 == h ? finish(ctx, scr) : Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+StreamBuilder::Gate StreamBuilder::channel_gate_stats(const std::string& name, int ring,
+                                                      int producer,
+                                                      const ops::ChannelAttention& ca) {
+    const int64_t c = ca.channels(), plane = s_.ring(ring).height() * s_.ring(ring).width();
+    Gate g;
+    const int sum_blk = s_.add_block(c), max_blk = s_.add_block(c);
+    g.factors = s_.add_block(c);
+    Stream* s = &s_;
+    const ops::ChannelAttention* a = &ca;
+    const int factors = g.factors;
+    auto add = [s, a, sum_blk, max_blk, c](const ops::Context& ctx, ConstRows rows) {
+        float* sum = s->block(sum_blk);
+        float* mx = s->block(max_blk);
+        if (rows.row0 == 0) {
+            std::fill(sum, sum + c, 0.0f);
+            std::fill(mx, mx + c, -std::numeric_limits<float>::infinity());
+        }
+        a->accumulate(ctx, rows, sum, mx);
+    };
+    auto finish = [s, a, sum_blk, max_blk, factors, plane](const ops::Context&, float*) {
+        a->gate(s->block(sum_blk), s->block(max_blk), plane, s->block(factors));
+        return Status();
+    };
+    g.node = reduce(name, ring, producer, c, add, finish, {});
+    return g;
+}
+
+int StreamBuilder::channel_gate(const std::string& name, int in_ring, int producer,
+                                const Gate& gate, int out_ring) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    n.inputs.push_back({producer, same_rows(), -1});
+    n.inputs.push_back({gate.node, all_rows_of(s_.node(gate.node).out_h), -1});
+    Stream* s = &s_;
+    const int factors = gate.factors;
+    n.run = [s, in_ring, out_ring, factors](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                            float*) {
+        const Rows dst = s->ring(out_ring).all_rows(y0, y1);
+        const ConstRows src = s->ring(in_ring).rows(0, dst.c, y0, y1);
+        const float* f = s->block(factors);
+        const ops::KernelTable& k = *ctx.k;
+        parallel_for(dst.c, ctx.num_threads, [&](int64_t ch) {
+            k.scale(src.row(ch, y0), f[ch], dst.row(ch, y0), dst.rows * dst.w);
+        });
+        return Status();
+    };
+    return s_.add_node(std::move(n));
 }
 
 int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0,

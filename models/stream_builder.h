@@ -11,6 +11,7 @@
 
 #include "models/graph.h"
 #include "ops/activation_codes.h"
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 
 namespace lucent::models {
@@ -20,6 +21,8 @@ using RowsFn = std::function<void(int64_t, int64_t, int64_t*, int64_t*)>;
 RowsFn same_rows();
 // Rows [y0 / r, (y1 - 1) / r + 1): nearest upsampling and pixel shuffle by r.
 RowsFn divided_rows(int64_t r);
+// Every row of a node h rows high: what follows a reduction waits for the whole image.
+RowsFn all_rows_of(int64_t h);
 
 // Adds nodes to the stream of `sr` (the StreamRun being planned, which outlives them).
 class StreamBuilder {
@@ -43,6 +46,25 @@ class StreamBuilder {
     // Delivers rows of in_ring (columns [0, out_w), rows [0, out_h)) to the run's sink; crops
     // through a small ring when the graph computed a larger, padded image.
     int sink(int in_ring, int producer, int64_t out_h, int64_t out_w);
+
+    // A reduction over every row of channels [0, c) of `ring` (written by `producer`): `add`
+    // takes each chunk in order, `finish` runs once after the last row (with scratch(threads)
+    // floats of scratch). Done once per run, in the first pass that needs it: make it a sink
+    // of Stream::plan() before the nodes that read its result.
+    int reduce(const std::string& name, int ring, int producer, int64_t c,
+               std::function<void(const ops::Context&, ConstRows)> add,
+               std::function<Status(const ops::Context&, float*)> finish,
+               std::function<int64_t(int)> scratch);
+    // A channel gate (ops::ChannelAttention) over the rows of `ring`: `node` reduces them and
+    // leaves the gate's factors in block `factors`.
+    struct Gate {
+        int node = -1, factors = -1;
+    };
+    Gate channel_gate_stats(const std::string& name, int ring, int producer,
+                            const ops::ChannelAttention& ca);
+    // out_ring = in_ring's rows times the gate's factors, channel by channel (as mul_channels).
+    int channel_gate(const std::string& name, int in_ring, int producer, const Gate& gate,
+                     int out_ring);
 
   protected:
     StreamRun* sr_;

@@ -245,6 +245,34 @@ TEST(ImageApi, MemoryLimitStreamsInNarrowerStripesWithTheSameBits) {
     EXPECT_EQ(a.bytes, b.bytes);
 }
 
+// Models whose streaming costs extra passes (channel-attention SSR, RED without kept
+// statistics) take them only when memory asks for it, with the same bits.
+TEST(ImageApi, TightMemoryStreamsPassesWithTheSameBits) {
+    for (const char* name : {"ssr_unshuffle2_ca", "red_bins1236"}) {
+        SCOPED_TRACE(name);
+        const std::string path = std::string(LUCENT_GOLDEN_MODELS_DIR) + "/" + name + ".lcw";
+        Result<Model> free_run = Model::load(path);
+        ASSERT_TRUE(free_run.ok());
+        const uint64_t roomy = free_run.value().image_working_bytes(90, 70, 3).value();
+        Options opt;
+        opt.max_memory_bytes = roomy / 3;
+        Result<Model> tight = Model::load(path, opt);
+        ASSERT_TRUE(tight.ok());
+        Result<uint64_t> need = tight.value().image_working_bytes(90, 70, 3);
+        ASSERT_TRUE(need.ok()) << need.status().message();
+        EXPECT_LE(need.value(), opt.max_memory_bytes);
+        ImageSize os;
+        ASSERT_TRUE(free_run.value().output_image_size(90, 70, 3, &os).ok());
+        TestImage in = make_image(90, 70, 3, PixelType::kU8, 0, 1);
+        TestImage a = make_image(os.width, os.height, 3, PixelType::kU8, 0, 2);
+        TestImage b = make_image(os.width, os.height, 3, PixelType::kU8, 0, 3);
+        ASSERT_TRUE(free_run.value().run_image(in.view, a.view).ok());
+        const Status st = tight.value().run_image(in.view, b.view);
+        ASSERT_TRUE(st.ok()) << st.message();
+        EXPECT_EQ(a.bytes, b.bytes);
+    }
+}
+
 // Model::run_rows against Model::run: the same bits, rows delivered in order, stripes bounded.
 void check_run_rows(const std::string& file, const Dims& d, int64_t stripe, int64_t max_block,
                     int64_t max_pulls = 1) {

@@ -62,7 +62,7 @@ TEST_P(StreamingPerIsa, EveryStripeHeightIsBitIdenticalToTheWholeImage) {
     const uint32_t seed = test::test_seed();
     LUCENT_SCOPED_SEED(seed);
     test::Rng rng(seed);
-    for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3"}) {
+    for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3", "ssr_unshuffle2_ca"}) {
         const std::unique_ptr<models::Graph> g = load(name, k);
         for (const Shape& s :
              {Shape{1, 3, 1, 1}, Shape{1, 3, 2, 2}, Shape{1, 3, 9, 5}, Shape{2, 3, 7, 12}}) {
@@ -123,14 +123,6 @@ TEST_P(StreamingPerIsa, RedPassesAreBitIdenticalToTheWholeImage) {
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, StreamingPerIsa, ::testing::ValuesIn(test::all_isas()),
                          test::IsaName());
-
-TEST(Streaming, ChannelAttentionFallsBackToTheWholeImage) {
-    const ops::KernelTable& k = ops::kernels();
-    const std::unique_ptr<models::Graph> g = load("ssr_unshuffle2_ca", k);
-    Result<std::unique_ptr<models::StreamRun>> p = g->plan_stream(Shape{1, 3, 8, 8}, 4, 1);
-    ASSERT_FALSE(p.ok());
-    EXPECT_EQ(p.status().code(), StatusCode::kUnsupported);
-}
 
 TEST(Streaming, PlanShrinksWithTheStripe) {
     const ops::KernelTable& k = ops::kernels();
