@@ -137,20 +137,18 @@ Result<ImagePlan> plan_image(const Model& m, const Model::Impl& impl, int64_t wi
     if (p.layout.alpha) p.alpha_in_floats = height * width;
     const uint64_t limit = m.memory_limit();
     const uint64_t alpha_bytes = static_cast<uint64_t>(p.alpha_in_floats) * sizeof(float);
+    // The stream gets what the limit leaves after the alpha plane.
+    const uint64_t budget = limit == 0 ? 0 : (limit > alpha_bytes ? limit - alpha_bytes : 1);
+    LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
+                            impl.plan_stream(Shape{1, p.in_dims.c, height, width}, budget, traced));
+    p.model_bytes = plan->bytes();
     if (!traced) {
-        // The stream gets what the limit leaves after the alpha plane.
-        const uint64_t budget = limit == 0 ? 0 : (limit > alpha_bytes ? limit - alpha_bytes : 1);
-        LUCENT_ASSIGN_OR_RETURN(p.stream,
-                                impl.plan_stream(Shape{1, p.in_dims.c, height, width}, budget));
-    }
-    if (p.stream != nullptr) {
-        p.model_bytes = p.stream->bytes();
+        p.stream = std::move(plan);
         p.block_rows = std::min(p.stream->stripe_rows(), p.out_dims.h);
         return p;
     }
+    // Traced runs go through Model::run with its observer: whole float images.
     p.block_rows = std::min(kBlockRows, p.out_dims.h);
-    p.model_bytes =
-        impl.graph->working_bytes(Shape{1, p.in_dims.c, height, width}, m.num_threads());
     p.src_floats = p.in_dims.count();
     p.dst_floats = p.out_dims.count();
     // RED keeps alpha as it is (no second plane); SSR resizes it.

@@ -103,10 +103,12 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
 }  // namespace
 
 Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape& one,
-                                                                    uint64_t budget) const {
+                                                                    uint64_t budget,
+                                                                    bool whole) const {
     Shape os;
     LUCENT_RETURN_IF_ERROR(graph->output_shape(one, &os));
     const int threads = resolve_threads(options.num_threads);
+    if (whole) return graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole);
     int64_t stripe =
         std::min(options.stripe_rows > 0 ? options.stripe_rows : kDefaultStripeRows, os.h);
     // What a run may spend to go faster: Options::max_memory_bytes, else a share of usable
@@ -114,18 +116,19 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     const uint64_t prefer = options.max_memory_bytes != 0 ? budget
                             : budget == 0                 ? kKeepCap
                                                           : std::min(budget / 4, kKeepCap);
-    if (graph->prefers_whole_image() && graph->working_bytes(one, threads) <= prefer)
-        return std::unique_ptr<models::StreamRun>();
+    if (graph->prefers_whole_image()) {
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> all,
+                                graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole));
+        if (all->bytes() <= prefer) return all;
+    }
     if (kind == ModelKind::kRed) {
         // Keeping the statistics' inputs saves RED's second and third encoder passes.
-        Result<std::unique_ptr<models::StreamRun>> kept =
-            graph->plan_stream(one, stripe, threads, true);
-        LUCENT_RETURN_IF_ERROR(kept.status());
-        if (kept.value()->bytes() <= prefer) return kept;
+        LUCENT_ASSIGN_OR_RETURN(
+            std::unique_ptr<models::StreamRun> kept,
+            graph->plan_stream(one, stripe, threads, models::StreamMode::kKeep));
+        if (kept->bytes() <= prefer) return kept;
     }
     Result<std::unique_ptr<models::StreamRun>> plan = graph->plan_stream(one, stripe, threads);
-    if (!plan.ok() && plan.status().code() == StatusCode::kUnsupported)
-        return std::unique_ptr<models::StreamRun>();
     LUCENT_RETURN_IF_ERROR(plan.status());
     while (budget != 0 && plan.value()->bytes() > budget && stripe > 1 &&
            options.stripe_rows == 0) {
@@ -215,9 +218,7 @@ Result<uint64_t> Model::working_bytes(const Dims& in) const {
         LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
         LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
                                 impl_->plan_stream(Shape{1, in.c, in.h, in.w}, memory_limit()));
-        if (plan != nullptr) return plan->bytes();
-        return impl_->graph->working_bytes(to_shape(in),
-                                           resolve_threads(impl_->options.num_threads));
+        return plan->bytes();
     });
 }
 
@@ -239,15 +240,10 @@ Status Model::run_traced(const float* in, const Dims& in_dims, float* out,
         LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in_dims), &os));
         const uint64_t limit = memory_limit();
         const bool traced = observe != nullptr && *observe;
-        std::unique_ptr<models::StreamRun> plan;
-        if (!traced) {
-            LUCENT_ASSIGN_OR_RETURN(
-                plan, impl_->plan_stream(Shape{1, in_dims.c, in_dims.h, in_dims.w}, limit));
-        }
-        const uint64_t need =
-            plan != nullptr ? plan->bytes()
-                            : impl_->graph->working_bytes(
-                                  to_shape(in_dims), resolve_threads(impl_->options.num_threads));
+        LUCENT_ASSIGN_OR_RETURN(
+            std::unique_ptr<models::StreamRun> plan,
+            impl_->plan_stream(Shape{1, in_dims.c, in_dims.h, in_dims.w}, limit, traced));
+        const uint64_t need = plan->bytes();
         if (limit != 0 && need > limit)
             return make_status(
                 StatusCode::kOutOfMemory,

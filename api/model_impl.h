@@ -18,11 +18,13 @@ struct Model::Impl {
     Options options;
     std::string name;
 
-    // The streaming plan for one image of `one` (batch 1) within `budget` bytes of working
-    // memory: Options::stripe_rows when set, else the default stripe, halved until the plan
-    // fits. nullptr when this graph or variant does not stream (the whole-image path runs);
-    // kOutOfMemory, naming the sizes, when not even one-row stripes fit.
-    Result<std::unique_ptr<models::StreamRun>> plan_stream(const Shape& one, uint64_t budget) const;
+    // The plan for one image of `one` (batch 1) within `budget` bytes of working memory:
+    // Options::stripe_rows when set, else the default stripe, halved until the plan fits
+    // (kOutOfMemory, naming the sizes, when not even one-row stripes fit); the whole-image plan
+    // where the graph prefers it and it fits (or, with `whole`, always and unchecked: traced
+    // runs). Never null.
+    Result<std::unique_ptr<models::StreamRun>> plan_stream(const Shape& one, uint64_t budget,
+                                                           bool whole = false) const;
 };
 
 }  // namespace lucent

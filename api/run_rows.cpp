@@ -57,34 +57,15 @@ Status Model::run_rows(const Dims& in_dims, const RowSource& source, const RowSi
         ops::Context ctx;
         ctx.k = &ops::kernels_for(impl_->isa);
         ctx.num_threads = impl_->options.num_threads;
-        if (plan != nullptr) {
-            const models::RowSource pull = [&](Rows d) -> Status {
-                LUCENT_RETURN_IF_ERROR(source(block_of(d)));
-                return check_rows(d);
-            };
-            const models::RowSink push = [&](ConstRows r) -> Status {
-                return sink(block_of(
-                    Rows{const_cast<float*>(r.data), r.c, r.h, r.w, r.row0, r.rows, r.cs}));
-            };
-            return plan->run(ctx, pull, push);
-        }
-        // Whole-image path: the same memory check and buffers as run().
-        LUCENT_ASSIGN_OR_RETURN(const uint64_t need, working_bytes(in_dims));
-        const uint64_t limit = memory_limit();
-        const uint64_t io = static_cast<uint64_t>(in_dims.count() + od.count()) * sizeof(float);
-        if (limit != 0 && need + io > limit)
-            return make_status(StatusCode::kOutOfMemory,
-                               "a %lldx%lld input needs about %s of working memory and buffers, "
-                               "more than the %s limit (this model does not stream)",
-                               static_cast<long long>(in_dims.w), static_cast<long long>(in_dims.h),
-                               format_bytes(need + io).c_str(), format_bytes(limit).c_str());
-        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer in, AlignedBuffer::create(in_dims.count()));
-        LUCENT_ASSIGN_OR_RETURN(AlignedBuffer out, AlignedBuffer::create(od.count()));
-        const Rows all_in{
-            in.data(), in_dims.c, in_dims.h, in_dims.w, 0, in_dims.h, in_dims.h * in_dims.w};
-        LUCENT_RETURN_IF_ERROR(source(block_of(all_in)));
-        LUCENT_RETURN_IF_ERROR(run(in.data(), in_dims, out.data()));
-        return sink(block_of(Rows{out.data(), od.c, od.h, od.w, 0, od.h, od.h * od.w}));
+        const models::RowSource pull = [&](Rows d) -> Status {
+            LUCENT_RETURN_IF_ERROR(source(block_of(d)));
+            return check_rows(d);
+        };
+        const models::RowSink push = [&](ConstRows r) -> Status {
+            return sink(
+                block_of(Rows{const_cast<float*>(r.data), r.c, r.h, r.w, r.row0, r.rows, r.cs}));
+        };
+        return plan->run(ctx, pull, push);
     });
 }
 

@@ -44,17 +44,12 @@ Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                   int64_t stripe_rows) const {
     Shape os;
     LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
-    std::unique_ptr<StreamRun> plan;
-    if (!tracing(ctx) && stripe_rows != kWholeImage) {
-        Result<std::unique_ptr<StreamRun>> p =
-            plan_stream(Shape{1, in.shape.c, in.shape.h, in.shape.w},
-                        stripe_rows > 0 ? stripe_rows : os.h, resolve_threads(ctx.num_threads));
-        if (p.ok()) {
-            plan = std::move(p).value();
-        } else if (p.status().code() != StatusCode::kUnsupported) {
-            return p.status();
-        }
-    }
+    const bool whole = tracing(ctx) || stripe_rows == kWholeImage;
+    LUCENT_ASSIGN_OR_RETURN(
+        std::unique_ptr<StreamRun> plan,
+        plan_stream(Shape{1, in.shape.c, in.shape.h, in.shape.w},
+                    stripe_rows > 0 ? stripe_rows : os.h, resolve_threads(ctx.num_threads),
+                    whole ? StreamMode::kWhole : StreamMode::kStream));
     return run_planned(ctx, in, out, plan.get());
 }
 
@@ -65,19 +60,13 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
     LUCENT_RETURN_IF_ERROR(ops::check_tensor(graph_name(), "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(output_shape(in.shape, &os));
     LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
-    AlignedBuffer arena;
-    if (plan != nullptr) {
-        LUCENT_ASSIGN_OR_RETURN(arena, AlignedBuffer::create(plan->stream().arena_floats()));
-    }
+    if (plan == nullptr)
+        return make_status(StatusCode::kInvalidArgument, "%s run without a plan", graph_name());
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena,
+                            AlignedBuffer::create(plan->stream().arena_floats()));
     for (int64_t n = 0; n < in.shape.n; ++n) {
-        const ConstTensorView src = image_of(in, n);
-        const TensorView dst = image_of(out, n);
-        if (plan == nullptr) {
-            LUCENT_RETURN_IF_ERROR(run_image(ctx, src, dst));
-            continue;
-        }
-        const ConstRows whole_in = rows_of(src);
-        const Rows whole_out = rows_of(dst);
+        const ConstRows whole_in = rows_of(image_of(in, n));
+        const Rows whole_out = rows_of(image_of(out, n));
         const RowSource source = [&](Rows d) {
             ops::copy_rows(ctx, whole_in, d);
             return Status();
@@ -91,10 +80,6 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
         LUCENT_RETURN_IF_ERROR(plan->run_on(ctx, source, sink, arena.data()));
     }
     return Status();
-}
-
-Result<std::unique_ptr<StreamRun>> Graph::build_stream(const Shape&, int64_t, int, bool) const {
-    return make_status(StatusCode::kUnsupported, "%s does not stream", graph_name());
 }
 
 Status StreamRun::run(const ops::Context& ctx, const RowSource& source, const RowSink& sink) {

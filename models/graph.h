@@ -56,6 +56,14 @@ class StreamRun {
     const RowSink* sink_ = nullptr;
 };
 
+// How a stream is planned (Graph::plan_stream).
+enum class StreamMode : int32_t {
+    kStream = 0,  // stripes; RED computes its encoder again in each pass
+    kKeep = 1,    // stripes; RED keeps its statistics' inputs (e2, p) for the later passes
+    kWhole = 2,   // the whole-image plan: every layer once over the whole image, in memory
+                  // shared between layers not alive together (what layer tracing runs)
+};
+
 class Graph {
   public:
     virtual ~Graph() = default;
@@ -63,51 +71,37 @@ class Graph {
     virtual int64_t out_channels() const = 0;
     // Output shape for an input shape, or kInvalidArgument naming what is wrong with it.
     virtual Status output_shape(const Shape& in, Shape* out) const = 0;
-    // Peak bytes run() allocates for this input (activations plus convolution scratch for
-    // `threads` threads), saturating at UINT64_MAX. Call output_shape() first.
-    virtual uint64_t working_bytes(const Shape& in, int threads) const = 0;
     // out must have output_shape(in.shape). Checks both tensors, then runs the images of the
-    // batch one after another. stripe_rows > 0 streams each image in stripes of that many
-    // output rows (graphs and variants that stream), 0 streams the whole image as one stripe,
-    // kWholeImage runs run_image() (as do traced runs and graphs that do not stream).
+    // batch one after another: traced runs (ctx.trace) and stripe_rows == kWholeImage through
+    // the whole-image plan, else streamed in stripes of stripe_rows output rows (0: the whole
+    // height as one stripe).
     static constexpr int64_t kWholeImage = -1;
     Status run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                int64_t stripe_rows = 0) const;
-    // As run(), each image streamed through `plan` (planned for one image of in's shape), or
-    // through run_image() when plan is null.
+    // As run(), each image streamed through `plan` (planned for one image of in's shape).
     Status run_planned(const ops::Context& ctx, ConstTensorView in, TensorView out,
                        StreamRun* plan) const;
-    // Plans streaming one image of shape `in` (n = 1) in stripes of `stripe_rows` output rows
-    // with `threads` threads; kUnsupported for graphs or variants that cannot stream. keep:
-    // graphs that run in passes (RED) keep their whole-image statistics' inputs in memory
-    // instead of computing them again in the later passes (faster, more memory); others
-    // ignore it.
+    // Plans one image of shape `in` (n = 1) in stripes of `stripe_rows` output rows with
+    // `threads` threads (kWhole ignores the stripe). The plan's bytes are the run's working
+    // memory: there is no other formula.
     Result<std::unique_ptr<StreamRun>> plan_stream(const Shape& in, int64_t stripe_rows,
-                                                   int threads, bool keep = false) const {
-        return build_stream(in, stripe_rows, threads, keep);
+                                                   int threads,
+                                                   StreamMode mode = StreamMode::kStream) const {
+        return build_stream(in, stripe_rows, threads, mode);
     }
-    // True when streaming costs much more work than the whole-image path (SSR with channel
+    // True when streaming costs much more work than the whole-image plan (SSR with channel
     // attention recomputes its body once per gate): run whole images when they fit.
     virtual bool prefers_whole_image() const { return false; }
 
   protected:
     virtual const char* graph_name() const = 0;  // "SSR" / "RED", for messages
-    // plan_stream() of the graph (the base class: kUnsupported).
     virtual Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
-                                                            int threads, bool keep) const;
-    // One image: in [1, C, H, W], out [1, C', H', W'] of output_shape(). The whole-image path
-    // (every activation in memory at once); it also serves layer tracing.
-    virtual Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const = 0;
+                                                            int threads, StreamMode mode) const = 0;
 };
 
 // Builds the graph a weight file describes (SSR or RED), with weights packed for `k`.
 Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,
                                           const GraphOptions& opts);
-
-// Channels [c0, c0 + count) of a one-image tensor: contiguous planes, so a plain view.
-inline TensorView channel_slice(TensorView t, int64_t c0, int64_t count) {
-    return TensorView{t.data + c0 * t.shape.plane(), Shape{1, count, t.shape.h, t.shape.w}};
-}
 
 // One image of a batch.
 inline ConstTensorView image_of(ConstTensorView t, int64_t n) {
@@ -119,24 +113,8 @@ inline TensorView image_of(TensorView t, int64_t n) {
                       Shape{1, t.shape.c, t.shape.h, t.shape.w}};
 }
 
-// Saturating byte arithmetic for working-memory estimates.
-inline uint64_t sat_mul(uint64_t a, uint64_t b) {
-    return (b != 0 && a > UINT64_MAX / b) ? UINT64_MAX : a * b;
-}
-inline uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-// Bytes of a float32 tensor of c channels of h x w (one image).
-inline uint64_t plane_bytes(int64_t c, int64_t h, int64_t w) {
-    return sat_mul(sat_mul(sat_mul(static_cast<uint64_t>(c), static_cast<uint64_t>(h)),
-                           static_cast<uint64_t>(w)),
-                   sizeof(float));
-}
-
-// Reports a layer's output when the context traces (names follow the checkpoint's modules).
+// True when the context traces layers (traced runs take the whole-image plan).
 inline bool tracing(const ops::Context& ctx) { return ctx.trace != nullptr; }
-inline void trace(const ops::Context& ctx, const std::string& name, const char* op,
-                  ConstTensorView t) {
-    if (ctx.trace != nullptr) (*ctx.trace)(name, op, t);
-}
 
 // Helpers the graph builders share.
 // Appends "<name>.weight" [cout, cin, k, k] and "<name>.bias" [cout] to an expected-tensor list.

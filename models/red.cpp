@@ -48,8 +48,6 @@ std::vector<WeightFile::Expected> expected_tensors(const RedConfig& c) {
     return e;
 }
 
-Result<Tensor> make(const Shape& s) { return Tensor::create(s); }
-
 }  // namespace
 
 Status read_red_config(const WeightFile& wf, RedConfig* cfg) {
@@ -150,113 +148,6 @@ Status Red::output_shape(const Shape& in, Shape* out) const {
                            in.str().c_str(), static_cast<long long>(kMaxSide));
     *out = Shape{in.n, cfg_.out_ch, in.h, in.w};
     return checked_numel(*out, "RED output", &numel);
-}
-
-uint64_t Red::working_bytes(const Shape& in, int threads) const {
-    const RedConfig& c = cfg_;
-    const int64_t h = in.h + in.h % 2, w = in.w + in.w % 2, hh = h / 2, hw = w / 2;
-    const int64_t k = static_cast<int64_t>(c.bins.size());
-    const uint64_t pad = (h != in.h || w != in.w) ? sat_mul(plane_bytes(c.in_ch, h, w), 2) : 0;
-    const uint64_t e0 = plane_bytes(c.c0, h, w);
-    // Peak candidates: encoder (e0 + e1 + cat), pyramid (e0 + cat + p), decoder (e0 + p + d1,
-    // then e0 + d1 + d0), each plus the largest convolution scratch.
-    const uint64_t cat = plane_bytes(c.c2 + k * (c.c2 / 4), hh, hw), p = plane_bytes(c.c2, hh, hw);
-    const uint64_t d1 = plane_bytes(c.c1, h, w), d0 = plane_bytes(c.c0, h, w);
-    uint64_t peak = std::max({sat_add(plane_bytes(c.c1, hh, hw), cat), sat_add(cat, p),
-                              sat_add(p, d1), sat_add(d1, d0)});
-    uint64_t scratch = std::max({enc0_.scratch_bytes(Shape{1, c.in_ch, h, w}, threads),
-                                 down_.scratch_bytes(Shape{1, c.c0, h, w}, threads),
-                                 enc2_.scratch_bytes(Shape{1, c.c1, hh, hw}, threads),
-                                 dec1_.scratch_bytes(Shape{1, c.c1, h, w}, threads),
-                                 out_.scratch_bytes(Shape{1, c.c0, h, w}, threads)});
-    scratch = std::max(scratch, sat_mul(static_cast<uint64_t>(up_.scratch_floats(hw, h)), 4));
-    return sat_add(sat_add(sat_add(pad, e0), peak), sat_add(scratch, plane_bytes(c.out_ch, h, w)));
-}
-
-Status Red::run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const {
-    const RedConfig& c = cfg_;
-    const int64_t h = in.shape.h + in.shape.h % 2, w = in.shape.w + in.shape.w % 2;
-    const int64_t k = static_cast<int64_t>(c.bins.size());
-    const bool padded = h != in.shape.h || w != in.shape.w;
-    Result<Tensor> e0 = make(Shape{1, c.c0, h, w});
-    if (!e0.ok()) return e0.status();
-    {
-        Tensor xp;
-        ConstTensorView x = in;
-        if (padded) {
-            LUCENT_ASSIGN_OR_RETURN(Tensor r, make(Shape{1, c.in_ch, h, w}));
-            xp = std::move(r);
-            const ops::Padding pad{0, h - in.shape.h, 0, w - in.shape.w};
-            LUCENT_RETURN_IF_ERROR(ops::reflect_pad(ctx, in, pad, xp));
-            x = xp;
-        }
-        LUCENT_RETURN_IF_ERROR(enc0_.run(ctx, x, e0.value()));
-        trace(ctx, "enc0", "conv3x3+lrelu", e0.value());
-    }
-    Result<Tensor> p = make(Shape{1, c.c2, h / 2, w / 2});
-    if (!p.ok()) return p.status();
-    {
-        LUCENT_ASSIGN_OR_RETURN(Tensor cat, make(Shape{1, c.c2 + k * (c.c2 / 4), h / 2, w / 2}));
-        {
-            LUCENT_ASSIGN_OR_RETURN(Tensor e1, make(Shape{1, c.c1, h / 2, w / 2}));
-            LUCENT_RETURN_IF_ERROR(down_.run(ctx, e0.value(), e1));
-            trace(ctx, "down", "conv3x3s2+lrelu", e1);
-            TensorView e2 = k > 0 ? channel_slice(cat, 0, c.c2) : p.value().view();
-            LUCENT_RETURN_IF_ERROR(enc2_.run(ctx, e1, e2));
-            trace(ctx, "enc2", "conv3x3+lrelu", e2);
-        }
-        if (k > 0) LUCENT_RETURN_IF_ERROR(run_pyramid(ctx, cat, p.value()));
-    }
-    LUCENT_RETURN_IF_ERROR(channel_att_.run(ctx, p.value(), p.value()));
-    LUCENT_RETURN_IF_ERROR(spatial_att_.run(ctx, p.value(), p.value()));
-    trace(ctx, "att", "dual_attention", p.value());
-    Result<Tensor> d1 = make(Shape{1, c.c1, h, w});
-    if (!d1.ok()) return d1.status();
-    LUCENT_RETURN_IF_ERROR(up_.run(ctx, p.value(), d1.value()));
-    trace(ctx, "up", "deconv4x4s2+lrelu", d1.value());
-    p = Tensor();
-    LUCENT_ASSIGN_OR_RETURN(Tensor d0, make(Shape{1, c.c0, h, w}));
-    LUCENT_RETURN_IF_ERROR(dec1_.run(ctx, d1.value(), d0));
-    trace(ctx, "dec1", "conv3x3+lrelu", d0);
-    d1 = Tensor();
-    LUCENT_RETURN_IF_ERROR(ops::add(ctx, d0, e0.value(), d0));
-    e0 = Tensor();
-    if (!padded) {
-        LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0, out));
-        trace(ctx, "out", "conv3x3", out);
-        return ops::activation(ctx, out, out, ops::Activation::kSigmoid);
-    }
-    LUCENT_ASSIGN_OR_RETURN(Tensor full, make(Shape{1, c.out_ch, h, w}));
-    LUCENT_RETURN_IF_ERROR(out_.run(ctx, d0, full));
-    trace(ctx, "out", "conv3x3", full);
-    LUCENT_RETURN_IF_ERROR(ops::activation(ctx, full, full, ops::Activation::kSigmoid));
-    return ops::crop(ctx, full, 0, 0, out);
-}
-
-Status Red::run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) const {
-    const RedConfig& c = cfg_;
-    const int64_t q = c.c2 / 4;
-    const ConstTensorView e2 = channel_slice(cat, 0, c.c2);
-    for (size_t i = 0; i < c.bins.size(); ++i) {
-        const int64_t b = c.bins[i];
-        Result<Tensor> pooled = make(Shape{1, c.c2, b, b});
-        Result<Tensor> stage = make(Shape{1, q, b, b});
-        if (!pooled.ok()) return pooled.status();
-        if (!stage.ok()) return stage.status();
-        // Row-ordered sums, as the streaming pass computes them (models/red_stream.cpp).
-        ops::adaptive_sum_rows(ctx, rows_of(e2), b, pooled.value().data());
-        ops::adaptive_mean_finish(c.c2, e2.shape.h, e2.shape.w, b, pooled.value().data());
-        LUCENT_RETURN_IF_ERROR(stages_[i].run(ctx, pooled.value(), stage.value()));
-        if (tracing(ctx))
-            trace(ctx, "ppm.stages." + std::to_string(i), "adaptive_avg_pool+conv1x1+lrelu",
-                  stage.value());
-        const int64_t c0 = c.c2 + static_cast<int64_t>(i) * q;
-        LUCENT_RETURN_IF_ERROR(
-            ops::upsample_bilinear(ctx, stage.value(), channel_slice(cat, c0, q)));
-    }
-    LUCENT_RETURN_IF_ERROR(fuse_.run(ctx, cat, p));
-    trace(ctx, "ppm.fuse", "conv1x1+lrelu", p);
-    return Status();
 }
 
 }  // namespace lucent::models

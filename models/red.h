@@ -1,9 +1,9 @@
 // RED: the encoder-decoder enhancement graph of docs/GRAPHS.md (pyramid pooling, then
 // channel and spatial attention), built from a weight file (weights/FORMAT.md, kind 2).
 //
-// Per image: e0 (c0, full size) lives until the skip; the pyramid's concatenation is one
-// buffer of c2 + k*c2/4 channels at half size that enc2 and each upsampled stage write into
-// directly; attention runs in place; buffers are freed as soon as the graph is done with them.
+// It runs as a stream of row nodes in passes (models/red_stream.cpp): the pyramid's
+// concatenation is one ring of c2 + k*c2/4 channels at half size that enc2 and each upsampled
+// stage write into directly.
 #pragma once
 
 #include <cstdint>
@@ -33,18 +33,14 @@ class Red final : public Graph {
     int64_t in_channels() const override { return cfg_.in_ch; }
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
-    uint64_t working_bytes(const Shape& in, int threads) const override;
 
   protected:
     const char* graph_name() const override { return "RED"; }
     Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
-                                                    int threads, bool keep) const override;
-    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
+                                                    int threads, StreamMode mode) const override;
 
   private:
     Red() = default;
-    // p = PPM(e2), where e2 is channels [0, c2) of `cat`.
-    Status run_pyramid(const ops::Context& ctx, TensorView cat, TensorView p) const;
 
     RedConfig cfg_;
     ops::Conv2d enc0_, down_, enc2_, fuse_, dec1_, out_;

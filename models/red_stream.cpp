@@ -10,11 +10,11 @@
 //   C. the whole graph to the output: p gated per channel, spatial attention (a k/2-row halo),
 //      the deconvolution, dec1 plus the e0 skip, out, sigmoid.
 // Reductions add rows in row order (ops/pool2d.h), so the bits do not depend on the stripe
-// height or thread count, and match run_image(), which uses the same functions.
+// height or thread count (the whole-image plan is one stripe).
 //
-// Passes B and C compute e2 (and C computes p) again. With `keep`, the rows of e2 (with the
-// upsampled stages beside it) and of p stay in pinned rings for the whole run instead: nothing is
-// computed twice (but e0 for the skip, the cheapest layer), at about 3 bytes per output pixel
+// Passes B and C compute e2 (and C computes p) again. With StreamMode::kKeep, the rows of e2 (with
+// the upsampled stages beside it) and of p stay in pinned rings for the whole run instead: nothing
+// is computed twice (but e0 for the skip, the cheapest layer), at about 3 bytes per output pixel
 // per channel of c2 in memory.
 #include <algorithm>
 #include <limits>
@@ -78,7 +78,7 @@ class RedStreamBuilder : public StreamBuilder {
 }  // namespace
 
 Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t stripe_rows,
-                                                     int threads, bool keep) const {
+                                                     int threads, StreamMode mode) const {
     const RedConfig& c = cfg_;
     Shape os;
     LUCENT_RETURN_IF_ERROR(output_shape(in, &os));
@@ -103,7 +103,7 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     // e2 is the first c2 channels of the pyramid's concatenation (or p itself without bins).
     const int cat_ring = k > 0 ? s.add_ring(c.c2 + k * q, h2, w2) : p_ring;
     const int e2 = b.conv("enc2", enc2_, e1_ring, 0, c.c1, {e1}, cat_ring, 0);
-    if (keep) {
+    if (mode == StreamMode::kKeep) {
         s.ring(cat_ring).pin();
         s.ring(p_ring).pin();
     }
@@ -137,6 +137,10 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                 const ConstRows src{mean, cfg->c2, bn, bn, 0, bn, bn * bn};
                 const Rows dst{st->block(staged[i]), q, bn, bn, 0, bn, bn * bn};
                 LUCENT_RETURN_IF_ERROR((*stages)[i].run_rows(ctx, src, dst, scratch));
+                if (ctx.trace != nullptr)
+                    (*ctx.trace)("ppm.stages." + std::to_string(i),
+                                 "adaptive_avg_pool+conv1x1+lrelu",
+                                 ConstTensorView{dst.data, Shape{1, q, bn, bn}});
             }
             return Status();
         };
@@ -180,7 +184,8 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     int a = -1;
     {
         StreamNode n;
-        n.name = "att.spatial";
+        n.name = "att";
+        n.traces.push_back({"att", "dual_attention"});
         n.out_h = h2;
         n.ring = a_ring;
         const ops::SpatialAttention* sa = &spatial_att_;
@@ -205,6 +210,7 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     {
         StreamNode n;
         n.name = "up";
+        n.traces.push_back({"up", "deconv4x4s2+lrelu"});
         n.out_h = h;
         n.ring = d1_ring;
         const ops::ConvTranspose2d* up = &up_;
@@ -232,7 +238,7 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     const int o =
         b.conv("out", out_, sum_ring, 0, c.c0, {skip}, o_ring, 0, ops::Activation::kSigmoid);
     sinks.push_back(b.sink(o_ring, o, os.h, os.w));
-    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads));
+    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads, mode == StreamMode::kWhole));
     return sr;
 }
 

@@ -1,10 +1,8 @@
 // SSR: the ESRGAN / Real-ESRGAN RRDBNet family of docs/GRAPHS.md, built from a weight
 // file's metadata (weights/FORMAT.md, kind 1) with every tensor checked by name and shape.
 //
-// Buffers per image: three dense-block buffers of nf + 4*gc channels at the body resolution
-// (a RDB's concatenations are channel ranges of one buffer, so cat() copies nothing), the
-// trunk feature and a conv5 output; after the body, two ping-pong buffers of nf (or nf*r*r)
-// channels at the growing resolution. Peak memory is the larger of the two phases.
+// It runs as a stream of row nodes (models/ssr_stream.cpp): a RDB's concatenations are channel
+// ranges of one dense ring, so cat() copies nothing.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +36,12 @@ class Ssr final : public Graph {
     int64_t in_channels() const override { return cfg_.in_ch; }
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
-    uint64_t working_bytes(const Shape& in, int threads) const override;
     bool prefers_whole_image() const override { return cfg_.channel_attention; }
 
   protected:
     const char* graph_name() const override { return "SSR"; }
     Result<std::unique_ptr<StreamRun>> build_stream(const Shape& in, int64_t stripe_rows,
-                                                    int threads, bool keep) const override;
-    Status run_image(const ops::Context& ctx, ConstTensorView in, TensorView out) const override;
+                                                    int threads, StreamMode mode) const override;
 
   private:
     struct Rdb {
@@ -53,10 +49,6 @@ class Ssr final : public Graph {
         ops::ChannelAttention ca;
     };
     Ssr() = default;
-    Status run_body(const ops::Context& ctx, TensorView feat) const;
-    Status run_rdb(const ops::Context& ctx, const Rdb& rdb, TensorView dense, TensorView tmp,
-                   TensorView dst, const std::string& name) const;
-    Status run_upsampling(const ops::Context& ctx, ConstTensorView feat, TensorView out) const;
 
     SsrConfig cfg_;
     ops::Conv2d conv_first_, conv_body_, conv_hr_, conv_last_;

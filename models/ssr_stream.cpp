@@ -5,8 +5,9 @@
 // ring), each RRDB's input (held for its fifteen convs), one dense ring per RDB (nf + 4*gc
 // channels: conv k reads a channel prefix and writes the next gc channels, as in the
 // whole-image path; held only a few rows), the conv5 outputs and RDB results, then one ring
-// per upsampling layer at its resolution. Every node computes each element with
-// the operations run_image() uses, so the output is bit-identical for every stripe height.
+// per upsampling layer at its resolution. Every node computes each element with the same
+// operations whatever rows it is asked for, so the output is bit-identical for every stripe
+// height, the whole-image plan (one stripe, Stream::plan's whole) included.
 // Channel attention needs a whole-plane mean inside the body: such a model runs one pass per
 // gate (3 per RRDB), each computing the body up to its gate again, then the output pass. That
 // is several times the work (about (3*nb + 1) / 2 bodies more), so the model streams these only
@@ -104,7 +105,7 @@ class SsrStreamBuilder : public StreamBuilder {
 }  // namespace
 
 Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t stripe_rows,
-                                                     int threads, bool /*keep*/) const {
+                                                     int threads, StreamMode mode) const {
     const SsrConfig& c = cfg_;
     std::vector<int> sinks;  // one pass per channel-attention gate, then the output
     Shape os;
@@ -156,12 +157,14 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
                 sinks.push_back(gate.node);
                 const int ca_ring = s.add_ring(nf, h, w);
                 c5 = b.channel_gate(rn + ".ca", c5_ring, c5, gate, ca_ring);
+                s.add_trace(c5, rn + ".ca", "channel_attention");
                 c5_ring = ca_ring;
             }
             // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
             const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
             const int res =
                 b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer}, 1.0f, next_ring, nf);
+            s.add_trace(res, rn, "rdb (0.2 * conv5 + x)");
             if (j < 2) {
                 d_ring = next_ring;
                 x_writer = res;
@@ -174,6 +177,8 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
         body_ring = s.add_ring(nf, h, w);
         body_node =
             b.axpby(bn, t_ring, {t_node}, kResidualScale, x_ring, {x_node}, 1.0f, body_ring, nf);
+        s.add_trace(body_node, bn, "rrdb (0.2 * rdb3 + x)");
+        if (i + 1 == c.nb) s.add_trace(body_node, "body", "rrdb sequence");
     }
     const int cb_ring = s.add_ring(nf, h, w);
     const int cb = b.conv("conv_body", conv_body_, body_ring, 0, nf, {body_node}, cb_ring, 0);
@@ -202,7 +207,7 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
     const int last_ring = s.add_ring(c.out_ch, ch, cw);
     const int last = b.conv("conv_last", conv_last_, hr_ring, 0, nf, {hr}, last_ring, 0);
     sinks.push_back(b.sink(last_ring, last, os.h, os.w));
-    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads));
+    LUCENT_RETURN_IF_ERROR(s.plan(sinks, stripe_rows, threads, mode == StreamMode::kWhole));
     return sr;
 }
 

@@ -103,7 +103,10 @@ int Stream::add_node(StreamNode node) {
 Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
     State& s = nodes_[static_cast<size_t>(id)];
     const int64_t step = s.n.step;
-    const int64_t target = std::min(s.n.out_h, (y_end + step - 1) / step * step);
+    // A whole plan computes every row, as a plain forward pass does (padded rows past what the
+    // output crops included), so that each layer runs once and traces whole.
+    const int64_t target =
+        whole_ ? s.n.out_h : std::min(s.n.out_h, (y_end + step - 1) / step * step);
     while (s.done < target) {
         const int64_t y0 = s.done, y1 = std::min(target, y0 + s.cap);
         // Inputs last to first: in a dense block conv5 reads x, conv1 .. conv4, and conv4's own
@@ -119,7 +122,31 @@ Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
         }
         if (s.n.ring >= 0) ring(s.n.ring).make_room(y0, y1, ctx == nullptr);
         s.max_chunk = std::max(s.max_chunk, y1 - y0);
-        if (ctx != nullptr) LUCENT_RETURN_IF_ERROR(s.n.run(*ctx, y0, y1, scratch_));
+        if (ctx == nullptr && whole_) {
+            // Lifetimes: the node's ring is in use from its first write, every input's ring
+            // until its last reader runs.
+            auto use = [this](int r) {
+                if (r < 0) return;
+                const size_t i = static_cast<size_t>(r);
+                first_use_[i] = std::min(first_use_[i], steps_);
+                last_use_[i] = std::max(last_use_[i], steps_);
+            };
+            use(s.n.ring);
+            for (const StreamNode::Input& in : s.n.inputs)
+                use(nodes_[static_cast<size_t>(in.node)].n.ring);
+            ++steps_;
+        }
+        if (ctx != nullptr) {
+            LUCENT_RETURN_IF_ERROR(s.n.run(*ctx, y0, y1, scratch_));
+            if (ctx->trace != nullptr && whole_ && y1 == s.n.out_h && s.n.ring >= 0) {
+                const RowRing& r = ring(s.n.ring);
+                const int64_t nc = s.n.out_nc < 0 ? r.channels() : s.n.out_nc;
+                const Rows v = r.rows(s.n.out_c0, nc, 0, r.height());
+                for (const StreamNode::Trace& t : s.n.traces)
+                    (*ctx->trace)(t.name, t.op.c_str(),
+                                  ConstTensorView{v.data, Shape{1, nc, r.height(), r.width()}});
+            }
+        }
         s.done = y1;
         // The next chunk starts at y1: inputs below what it reads are dead for this reader.
         for (const StreamNode::Input& in : s.n.inputs) {
@@ -142,19 +169,27 @@ Status Stream::plan(int sink, int64_t stripe_rows, int threads) {
     return plan(std::vector<int>{sink}, stripe_rows, threads);
 }
 
-Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads) {
+Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads, bool whole) {
     sinks_ = sinks;
     sink_ = sinks.back();
-    stripe_ = std::max<int64_t>(stripe_rows, 1);
-    threads_ = std::max(threads, 1);
+    whole_ = whole;
     const int64_t sink_h = nodes_[static_cast<size_t>(sink_)].n.out_h;
+    stripe_ = whole ? sink_h : std::max<int64_t>(stripe_rows, 1);
+    threads_ = std::max(threads, 1);
     for (State& s : nodes_) {
-        s.cap = std::min(scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step),
-                         chunk_limit(node_width(s.n), s.n.step, threads_));
+        s.cap = whole ? (s.n.out_h + s.n.step - 1) / s.n.step * s.n.step
+                      : std::min(scaled_rows(stripe_, s.n.out_h, sink_h, s.n.step),
+                                 chunk_limit(node_width(s.n), s.n.step, threads_));
         s.done = 0;
         s.max_chunk = 0;
     }
-    for (RowRing& r : rings_) r.reset(nullptr);
+    for (RowRing& r : rings_) {
+        if (whole) r.pin();
+        r.reset(nullptr);
+    }
+    steps_ = 0;
+    first_use_.assign(rings_.size(), INT64_MAX);
+    last_use_.assign(rings_.size(), -1);
     LUCENT_RETURN_IF_ERROR(schedule(nullptr));
     // Sizes: rings, persistent blocks, then one scratch block shared by every node (nodes run
     // one at a time).
@@ -167,7 +202,17 @@ Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int thre
         total += n;
         return Status();
     };
-    for (const RowRing& r : rings_) LUCENT_RETURN_IF_ERROR(add(r.floats(), "streaming buffer"));
+    offset_.assign(rings_.size(), 0);
+    if (whole) {
+        for (const RowRing& r : rings_)
+            LUCENT_RETURN_IF_ERROR(add(r.floats(), "whole-image layer"));
+        total = place_rings();
+    } else {
+        for (size_t i = 0; i < rings_.size(); ++i) {
+            offset_[i] = total;
+            LUCENT_RETURN_IF_ERROR(add(rings_[i].floats(), "streaming buffer"));
+        }
+    }
     for (int64_t f : block_floats_) LUCENT_RETURN_IF_ERROR(add(f, "streaming statistics"));
     scratch_floats_ = 0;
     for (const State& s : nodes_)
@@ -181,12 +226,46 @@ Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int thre
     return Status();
 }
 
-Status Stream::run(const ops::Context& ctx, float* arena) {
-    float* p = arena;
-    for (RowRing& r : rings_) {
-        r.reset(p);
-        p += r.floats();
+int64_t Stream::place_rings() {
+    // Largest first, each at the lowest offset that overlaps no placed ring alive at the same
+    // time (a greedy interval packing; the graphs' rings are few hundred at most).
+    std::vector<size_t> order(rings_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+        return rings_[a].floats() > rings_[b].floats();
+    });
+    std::vector<size_t> placed;
+    int64_t top = 0;
+    for (size_t i : order) {
+        const int64_t size = rings_[i].floats();
+        if (last_use_[i] < 0) {  // never used: no memory
+            offset_[i] = 0;
+            continue;
+        }
+        std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of overlapping lifetimes
+        for (size_t j : placed)
+            if (first_use_[j] <= last_use_[i] && first_use_[i] <= last_use_[j])
+                busy.emplace_back(offset_[j], offset_[j] + rings_[j].floats());
+        std::sort(busy.begin(), busy.end());
+        int64_t at = 0;
+        for (const auto& b : busy) {
+            if (at + size <= b.first) break;
+            at = std::max(at, b.second);
+        }
+        offset_[i] = at;
+        top = std::max(top, at + size);
+        placed.push_back(i);
     }
+    return top;
+}
+
+Status Stream::run(const ops::Context& ctx, float* arena) {
+    int64_t end = 0;
+    for (size_t i = 0; i < rings_.size(); ++i) {
+        rings_[i].reset(arena + offset_[i]);
+        end = std::max(end, offset_[i] + rings_[i].floats());
+    }
+    float* p = arena + end;
     for (size_t i = 0; i < block_floats_.size(); ++i) {
         block_ptr_[i] = p;
         p += block_floats_[i];

@@ -96,6 +96,15 @@ struct StreamNode {
     std::function<int64_t(int64_t rows, int threads)> scratch;
     // Computes output rows [y0, y1); the input rows are present, the output rows have slots.
     std::function<Status(const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch)> run;
+    // Layer tracing (whole plans, where a node runs once over all its rows): after that run,
+    // each entry is reported with the channels [out_c0, out_c0 + out_nc) of the node's ring
+    // (out_nc < 0: all of them). Nodes that trace themselves (RED's out, before its sigmoid; the
+    // pyramid stages) leave this empty and report through ctx.trace.
+    struct Trace {
+        std::string name, op;
+    };
+    std::vector<Trace> traces;
+    int64_t out_c0 = 0, out_nc = -1;
 };
 
 class Stream {
@@ -105,6 +114,10 @@ class Stream {
     const RowRing& ring(int id) const { return rings_[static_cast<size_t>(id)]; }
     int add_node(StreamNode node);
     const StreamNode& node(int id) const { return nodes_[static_cast<size_t>(id)].n; }
+    // Reports the node's output under `name` as `op` when a whole plan traces (StreamNode).
+    void add_trace(int id, const std::string& name, const std::string& op) {
+        nodes_[static_cast<size_t>(id)].n.traces.push_back({name, op});
+    }
     // A block of `floats` floats in the arena that keeps its contents across passes (reduction
     // results). block() is valid during run().
     int add_block(int64_t floats);
@@ -115,7 +128,11 @@ class Stream {
     Status plan(int sink, int64_t stripe_rows, int threads);
     // As plan(), for passes: sinks[0] is pulled to its end, then sinks[1], ... The stripe
     // counts rows of the last sink; earlier sinks get the same share of their height.
-    Status plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads);
+    // whole: the whole-image plan. Every node runs once over all its rows (the layer by layer
+    // order of a plain forward pass, which layer tracing reports), every ring holds its whole
+    // activation, and rings not alive at the same time share memory.
+    Status plan(const std::vector<int>& sinks, int64_t stripe_rows, int threads,
+                bool whole = false);
     // Floats of the arena the plan needs (saturating), and its bytes.
     int64_t arena_floats() const { return arena_floats_; }
     uint64_t bytes() const { return static_cast<uint64_t>(arena_floats_) * sizeof(float); }
@@ -134,6 +151,13 @@ class Stream {
         int64_t max_chunk = 0;
     };
     Status ensure(const ops::Context* ctx, int id, int64_t y_end);
+    // Whole plans: places the rings in the arena by their lifetimes (first write to last read,
+    // in node runs); returns the floats the rings take.
+    int64_t place_rings();
+    bool whole_ = false;
+    int64_t steps_ = 0;                          // node runs so far (planning a whole plan)
+    std::vector<int64_t> first_use_, last_use_;  // per ring, in node runs
+    std::vector<int64_t> offset_;                // per ring, in floats from the arena start
     // Every pass's sink, stripe by stripe: dry when ctx is null (planning), else computed.
     Status schedule(const ops::Context* ctx);
     // Before a pass: restarts the nodes and rings (pinned ones keep their rows) and sets which

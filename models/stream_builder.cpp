@@ -100,6 +100,14 @@ int StreamBuilder::channel_gate(const std::string& name, int in_ring, int produc
     return s_.add_node(std::move(n));
 }
 
+std::string conv_op(const ops::Conv2dParams& p) {
+    std::string op = "conv" + std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w);
+    if (p.stride_h > 1) op += "s" + std::to_string(p.stride_h);
+    if (p.act == ops::Activation::kLeakyRelu) op += "+lrelu";
+    if (p.act == ops::Activation::kRelu) op += "+relu";
+    return op;
+}
+
 int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0,
                         int64_t nc, const std::vector<int>& producers, int out_ring, int64_t oc0,
                         ops::Activation post) {
@@ -125,12 +133,21 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
     Stream* s = &s_;
     const int64_t oc = cv.params().out_ch;
     const bool sigmoid = post == ops::Activation::kSigmoid;
-    n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc, sigmoid](
+    n.out_c0 = oc0;
+    n.out_nc = oc;
+    const std::string op = conv_op(cv.params());
+    // With a sigmoid after it, the conv reports its own output before the sigmoid (as the
+    // layer is traced); else the stream reports it.
+    if (!sigmoid) n.traces.push_back({name, op});
+    const int64_t out_h = n.out_h;
+    n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc, sigmoid, name, op, out_h](
                 const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {
         int64_t a = 0, b = 0;
         c->input_rows(y0, y1, in_h, &a, &b);
         const Rows dst = s->ring(out_ring).rows(oc0, oc, y0, y1);
         LUCENT_RETURN_IF_ERROR(c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b), dst, scratch));
+        if (sigmoid && ctx.trace != nullptr && y0 == 0 && y1 == out_h)
+            (*ctx.trace)(name, op.c_str(), ConstTensorView{dst.data, Shape{1, oc, out_h, dst.w}});
         if (sigmoid) {
             const ops::KernelTable& k = *ctx.k;
             parallel_for(dst.c * dst.rows, ctx.num_threads, [&](int64_t i) {
@@ -158,6 +175,7 @@ int StreamBuilder::axpby(const std::string& name, int x_ring, const std::vector<
             n.inputs.push_back(std::move(in));
         }
     }
+    n.out_nc = nc;
     Stream* s = &s_;
     n.run = [s, x_ring, a, y_ring, b, out_ring, nc](const ops::Context& ctx, int64_t y0, int64_t y1,
                                                     float*) {

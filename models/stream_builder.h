@@ -24,6 +24,9 @@ RowsFn divided_rows(int64_t r);
 // Every row of a node h rows high: what follows a reduction waits for the whole image.
 RowsFn all_rows_of(int64_t h);
 
+// The op a conv layer reports when traced: "conv3x3+lrelu", "conv3x3s2+lrelu", "conv1x1", ...
+std::string conv_op(const ops::Conv2dParams& p);
+
 // Adds nodes to the stream of `sr` (the StreamRun being planned, which outlives them).
 class StreamBuilder {
   public:
@@ -32,7 +35,7 @@ class StreamBuilder {
 
     // A conv node reading channels [c0, c0 + nc) of ring `in_ring` (whose rows come from the
     // nodes `producers`) and writing channels [oc0, oc0 + out_ch) of `out_ring`; `post`
-    // (kNone or kSigmoid) then runs on the rows written, as the whole-image path runs it.
+    // (kNone or kSigmoid) then runs on the rows written. Traced under `name` (conv_op()).
     int conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0, int64_t nc,
              const std::vector<int>& producers, int out_ring, int64_t oc0,
              ops::Activation post = ops::Activation::kNone);

@@ -398,13 +398,6 @@ int64_t Conv2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) cons
     return bands(in_w, out_rows).per_thread * std::max(threads, 1);
 }
 
-uint64_t Conv2d::scratch_bytes(const Shape& in, int threads) const {
-    Shape os;
-    if (!conv2d_output_shape(p_, in, &os).ok()) return 0;
-    const double bytes = double(scratch_floats(in.w, os.h, threads)) * 4.0;
-    return bytes >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(bytes);
-}
-
 void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
     const int64_t wp = in.w + p_.pad_left + p_.pad_right;

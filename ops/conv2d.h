@@ -72,9 +72,6 @@ class Conv2d {
     // Floats of scratch run_rows() uses for out_rows output rows of an input in_w wide.
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
     const Conv2dParams& params() const { return p_; }
-    // Upper bound of the scratch bytes run() allocates for input shape `in` with `threads`
-    // threads (the per-thread band buffers), for working-memory estimates.
-    uint64_t scratch_bytes(const Shape& in, int threads) const;
     // True when run() uses Winograd F(2x2, 3x3).
     bool uses_winograd() const { return winograd_; }
 

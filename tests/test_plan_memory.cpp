@@ -34,11 +34,14 @@ TEST(PlanMemory, AStreamAllocatesOnlyItsArena) {
         test::Rng rng(3);
         for (const Shape& s : {Shape{1, 3, 40, 9}, Shape{1, 3, 13, 31}}) {
             for (int64_t stripe : {1, 4, 16, 1000}) {
-                for (bool keep : {false, true}) {
+                for (models::StreamMode mode :
+                     {models::StreamMode::kStream, models::StreamMode::kKeep,
+                      models::StreamMode::kWhole}) {
                     SCOPED_TRACE(std::string(name) + " " + s.str() + " stripe " +
-                                 std::to_string(stripe) + (keep ? " kept" : ""));
+                                 std::to_string(stripe) + " mode " +
+                                 std::to_string(static_cast<int>(mode)));
                     Result<std::unique_ptr<models::StreamRun>> plan =
-                        g.value()->plan_stream(s, stripe, 2, keep);
+                        g.value()->plan_stream(s, stripe, 2, mode);
                     ASSERT_TRUE(plan.ok()) << plan.status().message();
                     Shape os;
                     ASSERT_TRUE(g.value()->output_shape(s, &os).ok());
@@ -77,8 +80,8 @@ TEST(PlanMemory, AStreamAllocatesOnlyItsArena) {
     }
 }
 
-// The public figure against the real peak of run_image, for every fixture model (SSR streams,
-// RED and channel-attention SSR run whole images through hand-sized buffers).
+// The public figure against the real peak of run_image, for every fixture model and each kind
+// of plan it takes (streams; RED kept; channel-attention SSR's whole-image plan).
 TEST(PlanMemory, WorkingBytesBoundTheRealPeak) {
     for (const char* name : {"ssr_nearest_x4", "ssr_pixelshuffle_x3", "ssr_unshuffle2_ca",
                              "red_bins1236", "red_nobins"}) {

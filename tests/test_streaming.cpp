@@ -37,16 +37,16 @@ std::vector<float> run(const models::Graph& g, const ops::Context& ctx, const Te
     return std::vector<float>(out.value().data(), out.value().data() + os.numel());
 }
 
-// As run(), through a plan made with `keep` (RED keeps its statistics' inputs in memory).
-std::vector<float> run_kept(const models::Graph& g, const ops::Context& ctx, const Tensor& in,
-                            int64_t stripe, bool keep) {
+// As run(), through a plan of the given mode (RED's kKeep keeps its statistics' inputs).
+std::vector<float> run_mode(const models::Graph& g, const ops::Context& ctx, const Tensor& in,
+                            int64_t stripe, models::StreamMode mode) {
     Shape os;
     EXPECT_TRUE(g.output_shape(in.shape(), &os).ok());
     Result<Tensor> out = Tensor::create(os);
     EXPECT_TRUE(out.ok());
     const Shape one{1, in.shape().c, in.shape().h, in.shape().w};
     Result<std::unique_ptr<models::StreamRun>> plan =
-        g.plan_stream(one, stripe, ctx.num_threads, keep);
+        g.plan_stream(one, stripe, ctx.num_threads, mode);
     EXPECT_TRUE(plan.ok()) << plan.status().message();
     if (!plan.ok()) return {};
     const Status st = g.run_planned(ctx, in, out.value(), plan.value().get());
@@ -113,7 +113,9 @@ TEST_P(StreamingPerIsa, RedPassesAreBitIdenticalToTheWholeImage) {
                 for (int64_t stripe : {1, 2, 3, 5, 8, 0}) {
                     EXPECT_EQ(run(*g, ctx, in.value(), stripe), whole)
                         << "stripe " << stripe << ", " << threads << " threads";
-                    EXPECT_EQ(run_kept(*g, ctx, in.value(), stripe == 0 ? 64 : stripe, true), whole)
+                    EXPECT_EQ(run_mode(*g, ctx, in.value(), stripe == 0 ? 64 : stripe,
+                                       models::StreamMode::kKeep),
+                              whole)
                         << "kept, stripe " << stripe << ", " << threads << " threads";
                 }
             }
