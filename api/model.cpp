@@ -45,9 +45,10 @@ Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 // every layer's chunk keeps both cores busy and the per-chunk overheads small
 // (bench/stream_memory.py).
 constexpr int64_t kDefaultStripeRows = 64;
-// Without Options::max_memory_bytes, the most memory a run spends to go faster (RED's kept
-// statistics inputs): 1080p at the default widths keeps, 4K streams in well under 1.5 GiB.
-constexpr uint64_t kKeepCap = uint64_t{2} << 30;
+// Without Options::max_memory_bytes, the most memory a run spends to go faster (the whole-image
+// plan of RED and channel-attention SSR, or RED's kept statistics inputs): a 1080p RED frame at
+// the default widths runs whole (2.9 GB), 4K streams in passes in well under 1.5 GiB.
+constexpr uint64_t kKeepCap = uint64_t{4} << 30;
 
 Status check_options(const Options& o) {
     if (o.num_threads < 0 || o.num_threads > 1024)
@@ -116,7 +117,9 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     const uint64_t prefer = options.max_memory_bytes != 0 ? budget
                             : budget == 0                 ? kKeepCap
                                                           : std::min(budget / 4, kKeepCap);
-    if (graph->prefers_whole_image()) {
+    // Graphs whose streams cost extra passes run their whole-image plan when it fits (unless
+    // a stripe height was asked for).
+    if (graph->prefers_whole_image() && options.stripe_rows == 0) {
         LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> all,
                                 graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole));
         if (all->bytes() <= prefer) return all;

@@ -329,8 +329,11 @@ TEST(ModelRunRows, RedStreamsInPassesWithRunsBits) {
     check_run_rows("red_nobins.lcw", Dims{1, 3, 20, 7}, 4, 4, 3);
 }
 
-TEST(ModelRunRows, OtherModelsRunWholeAndDeliverAllRows) {
-    check_run_rows("ssr_unshuffle2_ca.lcw", Dims{1, 3, 9, 8}, 3, 18);  // x2: all 18 rows
+TEST(ModelRunRows, ChannelAttentionStreamsInPassesWhenAStripeIsSet) {
+    // One pass per gate, each pulling the input from row 0 again.
+    check_run_rows("ssr_unshuffle2_ca.lcw", Dims{1, 3, 9, 8}, 3, 3, 16);
+    // No stripe set: the whole-image plan (it fits), every row pulled once.
+    check_run_rows("ssr_unshuffle2_ca.lcw", Dims{1, 3, 9, 8}, 0, 18, 1);
 }
 
 TEST(ModelRunRows, SourceErrorsAndBadArgumentsAreStatuses) {

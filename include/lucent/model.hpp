@@ -46,9 +46,10 @@ struct Options {
     Isa max_isa = Isa::kAvx512;  // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
     bool reference = false;      // scalar kernels and direct convolution: the reference path
     // Working-memory limit per run(); 0 = usable memory (physical, or the cgroup/container
-    // limit if lower). Where a run can trade memory for speed (RED keeps the inputs of its
-    // whole-image statistics instead of computing them again, README "Streaming"), it does so
-    // within this limit when set, else within a quarter of usable memory and at most 2 GiB.
+    // limit if lower). Where a run can trade memory for speed (RED and channel-attention SSR
+    // run the whole image at once, or RED keeps the inputs of its whole-image statistics,
+    // instead of streaming in passes; README "Streaming"), it does so within this limit when
+    // set, else within a quarter of usable memory and at most 4 GiB.
     uint64_t max_memory_bytes = 0;
     Precision precision = Precision::kFp32;
     // Rows of output per streaming stripe; 0 = chosen by Lucent (a stripe that runs at full
