@@ -73,6 +73,35 @@ class RedStreamBuilder : public StreamBuilder {
         };
         return s_.add_node(std::move(n));
     }
+
+    // A node running an op's row form (input_rows() and run_rows(ctx, in, out, scratch), as
+    // ops::SpatialAttention and ops::ConvTranspose2d have) from all channels of in_ring into
+    // all channels of out_ring; traced as `op_name`.
+    template <typename Op>
+    int row_op(const std::string& name, const std::string& op_name, const Op* op, int in_ring,
+               int producer, int out_ring, std::function<int64_t(int64_t, int)> scratch) {
+        StreamNode n;
+        n.name = name;
+        n.traces.push_back({name, op_name});
+        n.out_h = s_.ring(out_ring).height();
+        n.ring = out_ring;
+        const int64_t in_h = s_.ring(in_ring).height();
+        n.inputs.push_back({producer,
+                            [op, in_h](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {
+                                op->input_rows(y0, y1, in_h, lo, hi);
+                            },
+                            -1});
+        n.scratch = std::move(scratch);
+        Stream* st = &s_;
+        n.run = [st, op, in_ring, out_ring, in_h](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                                  float* scr) {
+            int64_t lo = 0, hi = 0;
+            op->input_rows(y0, y1, in_h, &lo, &hi);
+            return op->run_rows(ctx, st->ring(in_ring).all_rows(lo, hi),
+                                st->ring(out_ring).all_rows(y0, y1), scr);
+        };
+        return s_.add_node(std::move(n));
+    }
 };
 
 }  // namespace
@@ -181,55 +210,14 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     const int g_ring = s.add_ring(c.c2, h2, w2);
     const int g = b.channel_gate("att.channel", p_ring, p, gate, g_ring);
     const int a_ring = s.add_ring(c.c2, h2, w2);
-    int a = -1;
-    {
-        StreamNode n;
-        n.name = "att";
-        n.traces.push_back({"att", "dual_attention"});
-        n.out_h = h2;
-        n.ring = a_ring;
-        const ops::SpatialAttention* sa = &spatial_att_;
-        n.inputs.push_back({g,
-                            [sa, h2](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {
-                                sa->input_rows(y0, y1, h2, lo, hi);
-                            },
-                            -1});
-        n.scratch = [sa, w2](int64_t rows, int t) { return sa->scratch_floats(w2, rows, t); };
-        Stream* st = &s;
-        n.run = [st, sa, g_ring, a_ring, h2](const ops::Context& ctx, int64_t y0, int64_t y1,
-                                             float* scratch) {
-            int64_t lo = 0, hi = 0;
-            sa->input_rows(y0, y1, h2, &lo, &hi);
-            return sa->run_rows(ctx, st->ring(g_ring).all_rows(lo, hi),
-                                st->ring(a_ring).all_rows(y0, y1), scratch);
-        };
-        a = s.add_node(std::move(n));
-    }
+    const ops::SpatialAttention* sa = &spatial_att_;
+    const int a =
+        b.row_op("att", "dual_attention", sa, g_ring, g, a_ring,
+                 [sa, w2](int64_t rows, int t) { return sa->scratch_floats(w2, rows, t); });
     const int d1_ring = s.add_ring(c.c1, h, w);
-    int d1 = -1;
-    {
-        StreamNode n;
-        n.name = "up";
-        n.traces.push_back({"up", "deconv4x4s2+lrelu"});
-        n.out_h = h;
-        n.ring = d1_ring;
-        const ops::ConvTranspose2d* up = &up_;
-        n.inputs.push_back({a,
-                            [up, h2](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {
-                                up->input_rows(y0, y1, h2, lo, hi);
-                            },
-                            -1});
-        n.scratch = [up, w2](int64_t rows, int) { return up->scratch_floats(w2, rows); };
-        Stream* st = &s;
-        n.run = [st, up, a_ring, d1_ring, h2](const ops::Context& ctx, int64_t y0, int64_t y1,
-                                              float* scratch) {
-            int64_t lo = 0, hi = 0;
-            up->input_rows(y0, y1, h2, &lo, &hi);
-            return up->run_rows(ctx, st->ring(a_ring).all_rows(lo, hi),
-                                st->ring(d1_ring).all_rows(y0, y1), scratch);
-        };
-        d1 = s.add_node(std::move(n));
-    }
+    const ops::ConvTranspose2d* up = &up_;
+    const int d1 = b.row_op("up", "deconv4x4s2+lrelu", up, a_ring, a, d1_ring,
+                            [up, w2](int64_t rows, int) { return up->scratch_floats(w2, rows); });
     const int d0_ring = s.add_ring(c.c0, h, w);
     const int d0 = b.conv("dec1", dec1_, d1_ring, 0, c.c1, {d1}, d0_ring, 0);
     const int sum_ring = s.add_ring(c.c0, h, w);
