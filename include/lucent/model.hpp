@@ -125,12 +125,13 @@ class Model {
     // during the call).
     using RowSink = std::function<Status(const RowBlock& block)>;
     // Runs one image of in_dims (n = 1), pulling input rows from `source` as the graph needs
-    // them and handing output rows to `sink` as they are done. RED's statistics span the whole
-    // image, so it runs in passes and pulls its input rows two or three times, each time in
-    // order from row 0 (a source must be able to start over). Models that stream (SSR, RED; see
-    // README "Streaming") hold only stripes, within the memory limit (Options::max_memory_bytes
-    // narrows the stripe; kOutOfMemory when not even one-row stripes fit); the output bits equal
-    // run()'s. Other models read the whole input first, then run() and deliver all rows at once.
+    // them and handing output rows to `sink` as they are done. Streams hold only stripes,
+    // within the memory limit (Options::max_memory_bytes narrows the stripe; kOutOfMemory when
+    // not even one-row stripes fit); the output bits equal run()'s for every stripe. RED and
+    // channel-attention SSR have whole-image statistics: they run their whole-image plan when
+    // it fits (input pulled once, output rows delivered at the end), else stream in passes,
+    // pulling the input rows once per pass, each time in order from row 0 (a source must be able
+    // to start over). README "Streaming".
     Status run_rows(const Dims& in_dims, const RowSource& source, const RowSink& sink) const;
 
     // --- Interleaved images (lucent/image.hpp) ---
@@ -159,10 +160,10 @@ class Model {
     // rows of output_image_size()'s width and channels in the sample type asked for (read-only;
     // valid only during the call). A non-OK status stops the run and comes back from it.
     using ImageRowSink = std::function<Status(int64_t y0, const ConstImageView& rows)>;
-    // run_image() without an output image: the rows go to `sink` as they are done (streaming
-    // models: one stripe at a time, so an encoder can write a file of any height while only a
-    // stripe of output exists; other models: in blocks, after the whole run). Same bits as
-    // run_image(); memory within image_working_bytes().
+    // run_image() without an output image: the rows go to `sink` as they are done (one stripe
+    // at a time when the model streams, so an encoder can write a file of any height while only
+    // a stripe of output exists; in blocks after the run when it takes its whole-image plan).
+    // Same bits as run_image(); memory within image_working_bytes().
     Status run_image_rows(const ConstImageView& in, PixelType out_type,
                           const ImageRowSink& sink) const;
 
