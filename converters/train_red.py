@@ -50,12 +50,17 @@ HEAVIER = [(2.6, 0.02), (2.6, 0.04), (3.0, 0.02), (3.0, 0.04)]
 # With plain L1 it learned to split the difference (-9.7 dB at the canonical setting on dark
 # photos); without dark photos it brightened every dark scene (-4.8 dB on the held-out rocket).
 # The hinge term (--hinge) instead charges every crop where the model does worse than the plain
-# curve, so where the degradation is ambiguous the model stays near the curve. The dark photos
-# (Hubble deep field, moon, coins) are in, and one is among the validation photos.
+# curve, so where the degradation is ambiguous the model stays near the curve; --dark-photos adds
+# the dark photos (Hubble deep field, moon, coins) and validates on one. The shipped default was
+# trained with neither (README's command). A 40-minute fine-tune of it with both (--init ...
+# --dark-photos --hinge 4 --lr 2e-4 --seed 4) reached, on the held-out photos, a canonical worst
+# of -2.24 dB (shipped: -4.79) with SSIM better on all three, but a heavier mean of +0.80 dB
+# (shipped: +1.40): it still misses, so it was not shipped.
 RED_TRAIN = ["astronaut", "motorcycle_left", "motorcycle_right", "brick", "grass", "gravel", "camera",
-             "scipy_face", "scipy_ascent", "hubble_deep_field", "moon", "coins"]
+             "scipy_face", "scipy_ascent"]
+DARK_TRAIN = ["hubble_deep_field", "moon", "coins"]
 # Checkpoints are chosen on these training photos (never on photos.HELD_OUT).
-VALIDATION = ["astronaut", "motorcycle_left", "scipy_face", "hubble_deep_field"]
+VALIDATION = ["astronaut", "motorcycle_left", "scipy_face"]
 
 
 class FastDeconv(torch.nn.Module):
@@ -222,8 +227,10 @@ def main():
                     help="share of crops darkened near the canonical gamma 2.2, sigma 0.01")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--hinge", type=float, default=4.0,
+    ap.add_argument("--hinge", type=float, default=0.0,
                     help="weight of the per-crop penalty for doing worse than x^(1/2.2)")
+    ap.add_argument("--dark-photos", action="store_true",
+                    help="train on the dark photos too (and validate on hubble_deep_field)")
     ap.add_argument("--init", help="start from this .pth (a state dict saved by this script) "
                     "instead of the curve")
     ap.add_argument("--check-minutes", type=float, default=4.0,
@@ -246,13 +253,15 @@ def main():
     model.enc0, model.out = Fp32Conv(model.enc0), Fp32Conv(model.out)
     start = evaluate(model)
     print(f"start (curve fit within {fit_err:.2f} levels): {json.dumps(start['summary'])}", flush=True)
-    imgs = [photos.load(name) for name in RED_TRAIN]
+    train = RED_TRAIN + (DARK_TRAIN if args.dark_photos else [])
+    validation = VALIDATION + (["hubble_deep_field"] if args.dark_photos else [])
+    imgs = [photos.load(name) for name in train]
     best = {"score": None}
 
     def checkpoint(it):
         # Best by the promise: the canonical setting must stay within 0.2 dB of the curve on
         # every validation photo; among those, the largest gain at the heavier settings.
-        m = evaluate(model, VALIDATION)["summary"]
+        m = evaluate(model, validation)["summary"]
         ok = m["canonical_worst_db_vs_curve"] >= -0.2
         score = m["heavier_mean_db_vs_curve"] if ok else m["canonical_worst_db_vs_curve"] - 100.0
         kept = best["score"] is None or score > best["score"]
@@ -271,9 +280,9 @@ def main():
     metrics.update({"iterations": it, "train_seconds": seconds, "config": CONFIG, "bf16": not args.fp32,
                     "seed": args.seed, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "canonical_frac": args.canonical_frac, "curve_gamma": CURVE_GAMMA, "start": start["summary"],
-                    "best_iteration": best["it"], "validation": best["summary"], "validation_photos": VALIDATION,
+                    "best_iteration": best["it"], "validation": best["summary"], "validation_photos": validation,
                     "torch": torch.__version__, "hinge": args.hinge, "init": args.init,
-                    "train_photos": RED_TRAIN})
+                    "train_photos": train})
     torch.save({"params": model.state_dict(), "config": {"ppm_bins": CONFIG["bins"]}},
                os.path.join(args.out, "red_lowlight.pth"))
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
