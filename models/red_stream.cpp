@@ -154,7 +154,7 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                 const int64_t bn = cfg->bins[i];
                 float* acc = st->block(sums[i]);
                 if (rows.row0 == 0) std::fill(acc, acc + cfg->c2 * bn * bn, 0.0f);
-                ops::adaptive_sum_rows(ctx, rows, bn, acc);
+                ops::adaptive_sum_rows(ctx, rows, bn, bn, acc);
             }
         };
         auto finish = [st, cfg, stages, sums, staged, h2, w2, q](const ops::Context& ctx,
@@ -162,7 +162,7 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
             for (size_t i = 0; i < sums.size(); ++i) {
                 const int64_t bn = cfg->bins[i];
                 float* mean = st->block(sums[i]);
-                ops::adaptive_mean_finish(cfg->c2, h2, w2, bn, mean);
+                ops::adaptive_mean_finish(cfg->c2, h2, w2, bn, bn, mean);
                 const ConstRows src{mean, cfg->c2, bn, bn, 0, bn, bn * bn};
                 const Rows dst{st->block(staged[i]), q, bn, bn, 0, bn, bn * bn};
                 LUCENT_RETURN_IF_ERROR((*stages)[i].run_rows(ctx, src, dst, scratch));

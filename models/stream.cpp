@@ -213,6 +213,7 @@ Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int thre
             LUCENT_RETURN_IF_ERROR(add(rings_[i].floats(), "streaming buffer"));
         }
     }
+    rings_floats_ = total;
     for (int64_t f : block_floats_) LUCENT_RETURN_IF_ERROR(add(f, "streaming statistics"));
     scratch_floats_ = 0;
     for (const State& s : nodes_)
@@ -260,12 +261,8 @@ int64_t Stream::place_rings() {
 }
 
 Status Stream::run(const ops::Context& ctx, float* arena) {
-    int64_t end = 0;
-    for (size_t i = 0; i < rings_.size(); ++i) {
-        rings_[i].reset(arena + offset_[i]);
-        end = std::max(end, offset_[i] + rings_[i].floats());
-    }
-    float* p = arena + end;
+    for (size_t i = 0; i < rings_.size(); ++i) rings_[i].reset(arena + offset_[i]);
+    float* p = arena + rings_floats_;
     for (size_t i = 0; i < block_floats_.size(); ++i) {
         block_ptr_[i] = p;
         p += block_floats_[i];

@@ -158,6 +158,7 @@ class Stream {
     int64_t steps_ = 0;                          // node runs so far (planning a whole plan)
     std::vector<int64_t> first_use_, last_use_;  // per ring, in node runs
     std::vector<int64_t> offset_;                // per ring, in floats from the arena start
+    int64_t rings_floats_ = 0;                   // where the rings end in the arena
     // Every pass's sink, stripe by stripe: dry when ctx is null (planning), else computed.
     Status schedule(const ops::Context* ctx);
     // Before a pass: restarts the nodes and rings (pinned ones keep their rows) and sets which

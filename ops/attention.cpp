@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "engine/threading.h"
-#include "ops/activation.h"
 #include "ops/elementwise.h"
 #include "ops/pool2d.h"
 #include "ops/validate.h"
@@ -147,13 +146,9 @@ Status SpatialAttention::run_rows(const Context& ctx, ConstRows in, Rows out,
                                   float* scratch) const {
     int64_t a = 0, b = 0;
     input_rows(out.row0, out.end(), out.h, &a, &b);
-    if (a < in.row0 || b > in.end() || in.c != out.c || in.w != out.w || in.h != out.h)
-        return make_status(StatusCode::kInvalidArgument,
-                           "spatial_attention rows [%lld, %lld) read rows [%lld, %lld) of a "
-                           "window holding [%lld, %lld)",
-                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
-                           static_cast<long long>(a), static_cast<long long>(b),
-                           static_cast<long long>(in.row0), static_cast<long long>(in.end()));
+    LUCENT_RETURN_IF_ERROR(check_shape("spatial_attention", "output window",
+                                       Shape{1, out.c, out.h, out.w}, Shape{1, in.c, in.h, in.w}));
+    LUCENT_RETURN_IF_ERROR(check_row_window("spatial_attention", out.row0, out.end(), a, b, in));
     const KernelTable& k = *ctx.k;
     const int64_t w = in.w, n = b - a;
     float* stats = scratch;

@@ -347,14 +347,7 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
                            "its 2-row tiles",
                            static_cast<long long>(out.row0), static_cast<long long>(out.end()));
     }
-    if (first < in.row0 || end > in.end()) {
-        return make_status(StatusCode::kInvalidArgument,
-                           "conv2d output rows [%lld, %lld) read input rows [%lld, %lld) but the "
-                           "input window holds [%lld, %lld)",
-                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
-                           static_cast<long long>(first), static_cast<long long>(end),
-                           static_cast<long long>(in.row0), static_cast<long long>(in.end()));
-    }
+    LUCENT_RETURN_IF_ERROR(check_row_window("conv2d", out.row0, out.end(), first, end, in));
     if (bf16_ != nullptr) return bf16_->run_rows(ctx, in, out, scratch);
     AlignedBuffer own;
     if (scratch == nullptr) {

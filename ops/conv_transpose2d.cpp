@@ -196,16 +196,16 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
     int64_t first = 0, end = 0;
     input_rows(out.row0, out.end(), in.h, &first, &end);
     if (out.c != os.c || out.h != os.h || out.w != os.w || out.row0 < 0 || out.rows < 1 ||
-        out.end() > os.h || first < in.row0 || end > in.end()) {
+        out.end() > os.h) {
         return make_status(StatusCode::kInvalidArgument,
-                           "conv_transpose2d output rows [%lld, %lld) of %s read input rows "
-                           "[%lld, %lld); the window holds [%lld, %lld) of %lldx%lldx%lld",
+                           "conv_transpose2d output rows [%lld, %lld) of a %lldx%lldx%lld window "
+                           "do not fit the output %s",
                            static_cast<long long>(out.row0), static_cast<long long>(out.end()),
-                           os.str().c_str(), static_cast<long long>(first),
-                           static_cast<long long>(end), static_cast<long long>(in.row0),
-                           static_cast<long long>(in.end()), static_cast<long long>(in.c),
-                           static_cast<long long>(in.h), static_cast<long long>(in.w));
+                           static_cast<long long>(out.c), static_cast<long long>(out.h),
+                           static_cast<long long>(out.w), os.str().c_str());
     }
+    LUCENT_RETURN_IF_ERROR(
+        check_row_window("conv_transpose2d", out.row0, out.end(), first, end, in));
     const Band b = band(out.row0, out.end(), in.w, out.w);
     AlignedBuffer own;
     if (scratch == nullptr) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "engine/threading.h"
 #include "ops/validate.h"
@@ -102,6 +103,20 @@ Status adaptive_pool2d(const Context& ctx, PoolKind kind, ConstTensorView in, Te
     LUCENT_RETURN_IF_ERROR(
         check_param("adaptive_pool2d", "output width", os.w, 1, int64_t{1} << 24));
     const KernelTable& k = *ctx.k;
+    if (kind == PoolKind::kAvg) {
+        // The row-ordered sums the streaming graphs use, so both give the same bits.
+        const int64_t per_image = os.c * os.h * os.w;
+        for (int64_t n = 0; n < is.n; ++n) {
+            float* sums = out.data + n * per_image;
+            std::fill(sums, sums + per_image, 0.0f);
+            adaptive_sum_rows(ctx,
+                              rows_of(ConstTensorView{in.data + n * is.c * is.plane(),
+                                                      Shape{1, is.c, is.h, is.w}}),
+                              os.h, os.w, sums);
+            adaptive_mean_finish(os.c, is.h, is.w, os.h, os.w, sums);
+        }
+        return Status();
+    }
     parallel_for(os.n * os.c, ctx.num_threads, [&](int64_t nc) {
         const float* plane = in.data + nc * is.plane();
         for (int64_t oy = 0; oy < os.h; ++oy) {
@@ -112,8 +127,7 @@ Status adaptive_pool2d(const Context& ctx, PoolKind kind, ConstTensorView in, Te
                               x1 = adaptive_bin_end(ox, is.w, os.w);
                 float sum, mx;
                 k.rect_sum_max(plane + y0 * is.w + x0, is.w, y1 - y0, x1 - x0, &sum, &mx);
-                out.data[(nc * os.h + oy) * os.w + ox] =
-                    kind == PoolKind::kMax ? mx : sum / static_cast<float>((y1 - y0) * (x1 - x0));
+                out.data[(nc * os.h + oy) * os.w + ox] = mx;
             }
         }
     });
@@ -122,45 +136,52 @@ Status adaptive_pool2d(const Context& ctx, PoolKind kind, ConstTensorView in, Te
 
 Status global_pool(const Context& ctx, ConstTensorView in, float* avg, float* max) {
     LUCENT_RETURN_IF_ERROR(check_tensor("global_pool", "input", in.data, in.shape));
-    const KernelTable& k = *ctx.k;
-    const int64_t plane = in.shape.plane();
-    parallel_for(in.shape.n * in.shape.c, ctx.num_threads, [&](int64_t nc) {
-        float sum, mx;
-        k.rect_sum_max(in.data + nc * plane, plane, 1, plane, &sum, &mx);
-        if (avg != nullptr) avg[nc] = sum / static_cast<float>(plane);
-        if (max != nullptr) max[nc] = mx;
-    });
+    const int64_t c = in.shape.c, plane = in.shape.plane();
+    std::vector<float> sum(static_cast<size_t>(c)), mx(static_cast<size_t>(c));
+    for (int64_t n = 0; n < in.shape.n; ++n) {
+        std::fill(sum.begin(), sum.end(), 0.0f);
+        std::fill(mx.begin(), mx.end(), -std::numeric_limits<float>::infinity());
+        global_sum_max_rows(
+            ctx,
+            rows_of(ConstTensorView{in.data + n * c * plane, Shape{1, c, in.shape.h, in.shape.w}}),
+            sum.data(), mx.data());
+        for (int64_t i = 0; i < c; ++i) {
+            if (avg != nullptr)
+                avg[n * c + i] = sum[static_cast<size_t>(i)] / static_cast<float>(plane);
+            if (max != nullptr) max[n * c + i] = mx[static_cast<size_t>(i)];
+        }
+    }
     return Status();
 }
 
-void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t b, float* sums) {
+void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t bh, int64_t bw, float* sums) {
     const KernelTable& k = *ctx.k;
     parallel_for(in.c, ctx.num_threads, [&](int64_t c) {
-        float* s = sums + c * b * b;
+        float* s = sums + c * bh * bw;
         for (int64_t y = in.row0; y < in.end(); ++y) {
             const float* row = in.row(c, y);
-            for (int64_t j = 0; j < b; ++j) {
-                const int64_t x0 = adaptive_bin_start(j, in.w, b),
-                              x1 = adaptive_bin_end(j, in.w, b);
+            for (int64_t j = 0; j < bw; ++j) {
+                const int64_t x0 = adaptive_bin_start(j, in.w, bw),
+                              x1 = adaptive_bin_end(j, in.w, bw);
                 float sum, mx;
                 k.rect_sum_max(row + x0, in.w, 1, x1 - x0, &sum, &mx);
                 // Bin rows covering y: those with start <= y < end (one or two, bins overlap).
-                for (int64_t i = std::max<int64_t>(y * b / in.h - 1, 0); i < b; ++i) {
-                    if (adaptive_bin_start(i, in.h, b) > y) break;
-                    if (y < adaptive_bin_end(i, in.h, b)) s[i * b + j] += sum;
+                for (int64_t i = std::max<int64_t>(y * bh / in.h - 1, 0); i < bh; ++i) {
+                    if (adaptive_bin_start(i, in.h, bh) > y) break;
+                    if (y < adaptive_bin_end(i, in.h, bh)) s[i * bw + j] += sum;
                 }
             }
         }
     });
 }
 
-void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t b, float* sums) {
-    for (int64_t i = 0; i < b; ++i) {
-        const int64_t rows = adaptive_bin_end(i, h, b) - adaptive_bin_start(i, h, b);
-        for (int64_t j = 0; j < b; ++j) {
-            const int64_t cols = adaptive_bin_end(j, w, b) - adaptive_bin_start(j, w, b);
+void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t bh, int64_t bw, float* sums) {
+    for (int64_t i = 0; i < bh; ++i) {
+        const int64_t rows = adaptive_bin_end(i, h, bh) - adaptive_bin_start(i, h, bh);
+        for (int64_t j = 0; j < bw; ++j) {
+            const int64_t cols = adaptive_bin_end(j, w, bw) - adaptive_bin_start(j, w, bw);
             const float area = static_cast<float>(rows * cols);
-            for (int64_t ch = 0; ch < c; ++ch) sums[(ch * b + i) * b + j] /= area;
+            for (int64_t ch = 0; ch < c; ++ch) sums[(ch * bh + i) * bw + j] /= area;
         }
     }
 }

@@ -34,14 +34,15 @@ Status global_pool(const Context& ctx, ConstTensorView in, float* avg, float* ma
 // order. A chunked run thus gives the same bits as one pass over the whole image, for every chunk
 // height and thread count (threads split channels).
 //
-// adaptive_sum_rows: for each channel c, adaptive bin (i, j) of b x b over an in.h x in.w plane
-//   (bins overlap as in PyTorch), sums[(c*b + i)*b + j] += the sum of the bin's columns of every
-//   row of `in` that bin row i covers. Zero sums before the first rows; adaptive_mean_finish
-//   divides by each bin's area once every row was added.
-void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t b, float* sums);
-void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t b, float* sums);
+// adaptive_sum_rows: for each channel c, adaptive bin (i, j) of bh x bw over an in.h x in.w
+//   plane (bins overlap as in PyTorch), sums[(c*bh + i)*bw + j] += the sum of the bin's columns of
+//   every row of `in` that bin row i covers. Zero sums before the first rows;
+//   adaptive_mean_finish divides by each bin's area once every row was added. adaptive_pool2d's
+//   average is these two over the whole image.
+void adaptive_sum_rows(const Context& ctx, ConstRows in, int64_t bh, int64_t bw, float* sums);
+void adaptive_mean_finish(int64_t c, int64_t h, int64_t w, int64_t bh, int64_t bw, float* sums);
 // Per channel: sum[c] += each row's sum; max[c] = max(max[c], the row's max). Start from 0 and
-// -infinity (max may be null).
+// -infinity (max may be null). global_pool is this over the whole image.
 void global_sum_max_rows(const Context& ctx, ConstRows in, float* sum, float* max);
 
 // First and one-past-last input index of adaptive bin i of b over length len.

@@ -32,4 +32,17 @@ Status check_param(const char* op, const char* name, int64_t v, int64_t lo, int6
     return Status();
 }
 
+Status check_row_window(const char* op, int64_t y0, int64_t y1, int64_t first, int64_t end,
+                        ConstRows in) {
+    if (first < in.row0 || end > in.end()) {
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s output rows [%lld, %lld) read input rows [%lld, %lld) but the "
+                           "input window holds [%lld, %lld)",
+                           op, static_cast<long long>(y0), static_cast<long long>(y1),
+                           static_cast<long long>(first), static_cast<long long>(end),
+                           static_cast<long long>(in.row0), static_cast<long long>(in.end()));
+    }
+    return Status();
+}
+
 }  // namespace lucent::ops

@@ -12,5 +12,9 @@ Status check_tensor(const char* op, const char* name, const float* data, const S
 Status check_shape(const char* op, const char* name, const Shape& got, const Shape& want);
 // A value in [lo, hi].
 Status check_param(const char* op, const char* name, int64_t v, int64_t lo, int64_t hi);
+// Row forms (streaming): output rows [y0, y1) read input rows [first, end), which the input
+// window `in` must hold.
+Status check_row_window(const char* op, int64_t y0, int64_t y1, int64_t first, int64_t end,
+                        ConstRows in);
 
 }  // namespace lucent::ops
