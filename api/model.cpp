@@ -41,12 +41,13 @@ Status check_finite(const float* in, const Dims& d) {
 
 Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 
-// Output rows per stripe when Options::stripe_rows is 0 and memory allows it. Chunks are capped
-// by pixels anyway (models::kChunkPixels), so a tall stripe costs little memory (x4 SSR, 500x375:
-// 378 MiB at 256 rows, 376 MiB at 64) and gives low-resolution layers chunks large enough that
-// the per-chunk overheads (thread wake-ups above all) stay small: 256 rows ran 2 % over the
-// whole-image plan there, 64 rows 5-10 % (bench/stream_memory.py).
-constexpr int64_t kDefaultStripeRows = 256;
+// Output rows per stripe when Options::stripe_rows is 0 and memory allows it. The stripe sets the
+// chunk height of every layer (scaled to its resolution, chunks capped by pixels anyway), so it
+// trades memory for per-chunk overheads: for a 6-block x4 RRDBNet on 500x375, 64 rows (body
+// chunks of 16 rows) plan 0.39 GB and run as fast as the whole-image plan, 256 rows plan 0.95 GB
+// and run no faster (bench/stream_memory.py). Wider inputs halve it while the plan exceeds what
+// the run may spend (2000x1500 at 64 rows plans 1.4 GB).
+constexpr int64_t kDefaultStripeRows = 64;
 // Without Options::max_memory_bytes, the most memory a run spends to go faster (the whole-image
 // plan of RED and channel-attention SSR, or RED's kept statistics inputs): a 1080p RED frame at
 // the default widths runs whole (2.9 GB), 4K streams in passes in well under 1.5 GiB.
@@ -133,10 +134,11 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
             graph->plan_stream(one, stripe, threads, models::StreamMode::kKeep));
         if (kept->bytes() <= prefer) return kept;
     }
+    // A stripe set by the caller is kept (and refused below if over the budget); else it halves
+    // until the plan fits what the run may spend to go faster, the budget being the hard limit.
     Result<std::unique_ptr<models::StreamRun>> plan = graph->plan_stream(one, stripe, threads);
     LUCENT_RETURN_IF_ERROR(plan.status());
-    while (budget != 0 && plan.value()->bytes() > budget && stripe > 1 &&
-           options.stripe_rows == 0) {
+    while (options.stripe_rows == 0 && stripe > 1 && plan.value()->bytes() > prefer) {
         stripe = (stripe + 1) / 2;
         plan = graph->plan_stream(one, stripe, threads);
         LUCENT_RETURN_IF_ERROR(plan.status());

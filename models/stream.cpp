@@ -98,17 +98,27 @@ int Stream::add_node(StreamNode node) {
     return static_cast<int>(nodes_.size()) - 1;
 }
 
-// Makes rows [0, y_end) of node id available (rounded up to its step), computing them in
-// chunks of at most its cap rows, each after its inputs' rows are available.
-Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
-    State& s = nodes_[static_cast<size_t>(id)];
-    const int64_t step = s.n.step;
+int64_t Stream::target_row(const State& s, int64_t y_end) const {
     // A whole plan computes every row, as a plain forward pass does (padded rows past what the
     // output crops included), so that each layer runs once and traces whole.
-    const int64_t target =
-        whole_ ? s.n.out_h : std::min(s.n.out_h, (y_end + step - 1) / step * step);
+    if (whole_) return s.n.out_h;
+    return std::min(s.n.out_h, (y_end + s.n.step - 1) / s.n.step * s.n.step);
+}
+
+// Makes rows [0, y_end) of node id available (rounded up to its step), computing them in
+// chunks of its grid, each after its inputs' rows are available.
+Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
+    State& s = nodes_[static_cast<size_t>(id)];
+    const int64_t target = target_row(s, y_end);
     while (s.done < target) {
-        const int64_t y0 = s.done, y1 = std::min(target, y0 + s.cap);
+        // Up to the next point of the node's chunk grid (set_phases), even past the target: the
+        // rows beyond are what its consumers ask for next.
+        const int64_t y0 = s.done;
+        int64_t y1 = target;
+        if (!whole_) {
+            const int64_t k = y0 < s.phase ? 0 : (y0 - s.phase) / s.cap + 1;
+            y1 = std::min(s.n.out_h, s.phase + k * s.cap);
+        }
         // Inputs last to first: in a dense block conv5 reads x, conv1 .. conv4, and conv4's own
         // chunk asks conv1 for more rows than conv5 does (each conv adds a row of halo). Asking
         // conv1 first would make it compute a sliver now and another when conv4 asks; asking
@@ -293,12 +303,34 @@ void Stream::start_pass(int sink) {
             todo.push_back(in.node);
         }
     }
+    set_phases(sink, active);
     for (size_t id = 0; id < nodes_.size(); ++id) {
         const State& s = nodes_[id];
         if (active[id] && s.done < s.n.out_h) continue;
         for (const StreamNode::Input& in : s.n.inputs) {
             const int r = nodes_[static_cast<size_t>(in.node)].n.ring;
             if (r >= 0) ring(r).ignore(in.reader);
+        }
+    }
+}
+
+void Stream::set_phases(int sink, const std::vector<char>& active) {
+    // The rows each node must reach before the sink's first row can be made (its cone), from
+    // the sink down: a node's producers have lower ids than the node.
+    std::vector<int64_t> cone(nodes_.size(), 0);
+    cone[static_cast<size_t>(sink)] = 1;
+    for (int id = sink; id >= 0; --id) {
+        State& s = nodes_[static_cast<size_t>(id)];
+        const int64_t rows = cone[static_cast<size_t>(id)];
+        if (rows == 0 || !active[static_cast<size_t>(id)] || s.done >= s.n.out_h) continue;
+        const int64_t t = target_row(s, rows);
+        // On the node's step (Winograd's 2-row tiles) like its cap, even where t is its last row.
+        s.phase = (rows + s.n.step - 1) / s.n.step * s.n.step % s.cap;
+        for (const StreamNode::Input& in : s.n.inputs) {
+            int64_t a = 0, b = 0;
+            in.rows(0, t, &a, &b);
+            int64_t& c = cone[static_cast<size_t>(in.node)];
+            c = std::max(c, b);
         }
     }
 }
