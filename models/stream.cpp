@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/threading.h"
+
 namespace lucent::models {
 
 int RowRing::add_reader() {
@@ -10,7 +12,7 @@ int RowRing::add_reader() {
     return static_cast<int>(need_.size()) - 1;
 }
 
-void RowRing::make_room(int64_t y0, int64_t y1, bool planning) {
+void RowRing::make_room(int64_t y0, int64_t y1, bool planning, int threads) {
     int64_t lo = y0;
     for (int64_t n : need_) lo = std::min(lo, n);
     if (planning) {
@@ -19,11 +21,13 @@ void RowRing::make_room(int64_t y0, int64_t y1, bool planning) {
         // Move rows [lo, written_) of every channel to the front; they are the live ones.
         const int64_t live = std::max<int64_t>(written_ - lo, 0);
         if (live > 0 && lo != base_) {
-            for (int64_t ch = 0; ch < c_; ++ch) {
+            // Both threads: at 16-row chunks a 500-column x4 run moves 2.6 GB this way
+            // (one thread: 450 ms, 3 % of the run).
+            parallel_for(c_, threads, [&](int64_t ch) {
                 float* plane = mem_ + ch * capacity_ * w_;
                 std::memmove(plane, plane + (lo - base_) * w_,
                              static_cast<size_t>(live * w_) * sizeof(float));
-            }
+            });
         }
         base_ = lo;
     }
@@ -130,7 +134,8 @@ Status Stream::ensure(const ops::Context* ctx, int id, int64_t y_end) {
             in->rows(y0, y1, &a, &b);
             LUCENT_RETURN_IF_ERROR(ensure(ctx, in->node, b));
         }
-        if (s.n.ring >= 0) ring(s.n.ring).make_room(y0, y1, ctx == nullptr);
+        if (s.n.ring >= 0)
+            ring(s.n.ring).make_room(y0, y1, ctx == nullptr, ctx ? ctx->num_threads : 1);
         s.max_chunk = std::max(s.max_chunk, y1 - y0);
         if (ctx == nullptr && whole_) {
             // Lifetimes: the node's ring is in use from its first write, every input's ring

@@ -69,7 +69,7 @@ class RowRing {
     void set_need(int reader, int64_t y) { need_[static_cast<size_t>(reader)] = y; }
     // Makes slots for rows [y0, y1) before they are written. Planning grows the capacity;
     // running moves the live rows down when needed (the plan guarantees that suffices).
-    void make_room(int64_t y0, int64_t y1, bool planning);
+    void make_room(int64_t y0, int64_t y1, bool planning, int threads);
     // Channels [c0, c0 + nc), rows [y0, y1) (every row must have a slot).
     Rows rows(int64_t c0, int64_t nc, int64_t y0, int64_t y1) const;
     Rows all_rows(int64_t y0, int64_t y1) const { return rows(0, c_, y0, y1); }
