@@ -48,9 +48,9 @@ Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 // and run no faster (bench/stream_memory.py). Wider inputs halve it while the plan exceeds what
 // the run may spend (2000x1500 at 64 rows plans 1.4 GB).
 constexpr int64_t kDefaultStripeRows = 64;
-// Without Options::max_memory_bytes, the most memory a run spends to go faster (the whole-image
-// plan of RED and channel-attention SSR, or RED's kept statistics inputs): a 1080p RED frame at
-// the default widths runs whole (2.9 GB), 4K streams in passes in well under 1.5 GiB.
+// Without Options::max_memory_bytes, the most memory a run spends to go faster (taller stripes,
+// the whole-image plan of channel-attention SSR, RED's kept statistics inputs): a 1080p RED frame
+// at the default widths keeps them (about 2 GB), 4K streams in passes in well under 1.5 GiB.
 constexpr uint64_t kKeepCap = uint64_t{4} << 30;
 
 Status check_options(const Options& o) {
@@ -120,8 +120,8 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     const uint64_t prefer = options.max_memory_bytes != 0 ? budget
                             : budget == 0                 ? kKeepCap
                                                           : std::min(budget / 4, kKeepCap);
-    // Graphs whose streams cost extra passes run their whole-image plan when it fits (unless
-    // a stripe height was asked for).
+    // Graphs whose streams cost much extra work (channel-attention SSR) run their whole-image
+    // plan when it fits (unless a stripe height was asked for).
     if (graph->prefers_whole_image() && options.stripe_rows == 0) {
         LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> all,
                                 graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole));

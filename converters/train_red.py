@@ -189,14 +189,14 @@ def evaluate(model, names=None):
     return {"pairs": rows, "summary": summary}
 
 
-def batches(imgs, patch, batch, gen, canonical_frac):
+def batches(imgs, patch, batch, gen, canonical_frac, gamma_min=1.8):
     """Crops darkened near the canonical degradation (gamma 2.1-2.3, sigma 0.005-0.015) with
-    probability canonical_frac, else anywhere in gamma 1.8-3.2, sigma 0.005-0.045."""
+    probability canonical_frac, else anywhere in gamma gamma_min-3.2, sigma 0.005-0.045."""
     while True:
         clean = photos.random_crops(imgs, patch, batch, gen)
         near = (torch.rand(batch, 1, 1, 1, generator=gen) < canonical_frac).float()
         u, v = torch.rand(batch, 1, 1, 1, generator=gen), torch.rand(batch, 1, 1, 1, generator=gen)
-        gamma = near * (2.1 + 0.2 * u) + (1 - near) * (1.8 + 1.4 * u)
+        gamma = near * (2.1 + 0.2 * u) + (1 - near) * (gamma_min + (3.2 - gamma_min) * u)
         sigma = near * (0.005 + 0.01 * v) + (1 - near) * (0.005 + 0.04 * v)
         dark = darken(clean, gamma, sigma, gen)
         # The target carries the curve's output beside the clean crop for the hinge loss.
@@ -233,6 +233,8 @@ def main():
                     help="train on the dark photos too (and validate on hubble_deep_field)")
     ap.add_argument("--init", help="start from this .pth (a state dict saved by this script) "
                     "instead of the curve")
+    ap.add_argument("--gamma-min", type=float, default=1.8,
+                    help="lightest gamma of the crops away from the canonical one (up to 3.2)")
     ap.add_argument("--check-minutes", type=float, default=4.0,
                     help="validation interval; the best checkpoint is what is saved")
     args = ap.parse_args()
@@ -271,7 +273,7 @@ def main():
         print(f"validation at iter {it}: {json.dumps(m)}{' (best so far)' if kept else ''}", flush=True)
 
     checkpoint(0)
-    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen, args.canonical_frac),
+    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen, args.canonical_frac, args.gamma_min),
                                  hinge_loss(args.hinge), args.lr, args.minutes, args.max_iters, bf16=not args.fp32,
                                  checkpoint=checkpoint, every_minutes=args.check_minutes)
     model.load_state_dict(best["state"])
@@ -279,7 +281,7 @@ def main():
     metrics = evaluate(model)
     metrics.update({"iterations": it, "train_seconds": seconds, "config": CONFIG, "bf16": not args.fp32,
                     "seed": args.seed, "batch": args.batch, "patch": args.patch, "lr": args.lr,
-                    "canonical_frac": args.canonical_frac, "curve_gamma": CURVE_GAMMA, "start": start["summary"],
+                    "canonical_frac": args.canonical_frac, "gamma_min": args.gamma_min, "curve_gamma": CURVE_GAMMA, "start": start["summary"],
                     "best_iteration": best["it"], "validation": best["summary"], "validation_photos": validation,
                     "torch": torch.__version__, "hinge": args.hinge, "init": args.init,
                     "train_photos": train})

@@ -33,9 +33,9 @@ class Red final : public Graph {
     int64_t in_channels() const override { return cfg_.in_ch; }
     int64_t out_channels() const override { return cfg_.out_ch; }
     Status output_shape(const Shape& in, Shape* out) const override;
-    // Its streams pass over the image two or three times (about 1.15x the whole-image time
-    // when kept, 1.7x when not; README "Streaming").
-    bool prefers_whole_image() const override { return true; }
+    // Its streams pass over the image three times, but with the encoder's outputs kept
+    // (StreamMode::kKeep) the later passes compute no encoder again, and that kept stream runs
+    // as fast as the whole-image plan in less memory (README "Streaming"): so RED streams.
 
   protected:
     const char* graph_name() const override { return "RED"; }

@@ -46,15 +46,16 @@ struct Options {
     Isa max_isa = Isa::kAvx512;  // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
     bool reference = false;      // scalar kernels and direct convolution: the reference path
     // Working-memory limit per run(); 0 = usable memory (physical, or the cgroup/container
-    // limit if lower). Where a run can trade memory for speed (RED and channel-attention SSR
-    // run the whole image at once, or RED keeps the inputs of its whole-image statistics,
+    // limit if lower). Where a run can trade memory for speed (taller stripes; channel-attention
+    // SSR runs the whole image at once, RED keeps the inputs of its whole-image statistics,
     // instead of streaming in passes; README "Streaming"), it does so within this limit when
     // set, else within a quarter of usable memory and at most 4 GiB.
     uint64_t max_memory_bytes = 0;
     Precision precision = Precision::kFp32;
     // Rows of output per streaming stripe; 0 = chosen by Lucent (a stripe that runs at full
-    // speed, lowered until the run fits max_memory_bytes). Any value gives the same bits; a
-    // fixed one is for tests and tuning. Models that cannot stream ignore it.
+    // speed, lowered until the run fits the memory it may spend, above). Any value gives the
+    // same bits; a fixed one is for tests and tuning, and is refused when it does not fit
+    // max_memory_bytes.
     int64_t stripe_rows = 0;
 };
 
@@ -128,10 +129,10 @@ class Model {
     // them and handing output rows to `sink` as they are done. Streams hold only stripes,
     // within the memory limit (Options::max_memory_bytes narrows the stripe; kOutOfMemory when
     // not even one-row stripes fit); the output bits equal run()'s for every stripe. RED and
-    // channel-attention SSR have whole-image statistics: they run their whole-image plan when
-    // it fits (input pulled once, output rows delivered at the end), else stream in passes,
-    // pulling the input rows once per pass, each time in order from row 0 (a source must be able
-    // to start over). README "Streaming".
+    // channel-attention SSR have whole-image statistics, so they stream in passes, pulling the
+    // input rows once per pass, each time in order from row 0 (a source must be able to start
+    // over); channel-attention SSR runs its whole-image plan instead when it fits (input pulled
+    // once, output rows delivered at the end). README "Streaming".
     Status run_rows(const Dims& in_dims, const RowSource& source, const RowSink& sink) const;
 
     // --- Interleaved images (lucent/image.hpp) ---
