@@ -48,6 +48,10 @@ Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 // and run no faster (bench/stream_memory.py). Wider inputs halve it while the plan exceeds what
 // the run may spend (2000x1500 at 64 rows plans 1.4 GB).
 constexpr int64_t kDefaultStripeRows = 64;
+// Without Options::max_memory_bytes, the stripe halves until the plan fits this too: taller
+// stripes buy no measurable speed past it, and a 2000x1500 x4 run at 64 rows (1.4 GB) then
+// takes 32 (about 1 GB).
+constexpr uint64_t kStripeCap = uint64_t{1} << 30;
 // Without Options::max_memory_bytes, the most memory a run spends to go faster (taller stripes,
 // the whole-image plan of channel-attention SSR, RED's kept statistics inputs): a 1080p RED frame
 // at the default widths keeps them (about 2 GB), 4K streams in passes in well under 1.5 GiB.
@@ -136,9 +140,11 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     }
     // A stripe set by the caller is kept (and refused below if over the budget); else it halves
     // until the plan fits what the run may spend to go faster, the budget being the hard limit.
+    const uint64_t fit =
+        options.max_memory_bytes != 0 ? prefer : std::min<uint64_t>(prefer, kStripeCap);
     Result<std::unique_ptr<models::StreamRun>> plan = graph->plan_stream(one, stripe, threads);
     LUCENT_RETURN_IF_ERROR(plan.status());
-    while (options.stripe_rows == 0 && stripe > 1 && plan.value()->bytes() > prefer) {
+    while (options.stripe_rows == 0 && stripe > 1 && plan.value()->bytes() > fit) {
         stripe = (stripe + 1) / 2;
         plan = graph->plan_stream(one, stripe, threads);
         LUCENT_RETURN_IF_ERROR(plan.status());
