@@ -234,7 +234,7 @@ Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int thre
     for (const State& s : nodes_)
         if (s.n.scratch && s.max_chunk > 0)
             scratch_floats_ = std::max(scratch_floats_, s.n.scratch(s.max_chunk, threads_));
-    LUCENT_RETURN_IF_ERROR(add(scratch_floats_, "streaming scratch"));
+    if (scratch_floats_ > 0) LUCENT_RETURN_IF_ERROR(add(scratch_floats_, "streaming scratch"));
     int64_t n = 0;
     LUCENT_RETURN_IF_ERROR(
         checked_numel(Shape{1, 1, 1, std::max<int64_t>(total, 1)}, "streaming arena", &n));
