@@ -1,6 +1,7 @@
 // Op benchmarks on the real layer shapes, per ISA tier and thread count.
 //   Conv2d 3x3 on SSR's dense-block shapes at 128x128 (64->32 ... 192->64, and 64->64),
 //   the same 3x3 shapes in the bf16 tier (AMX; an error row where AMX is missing),
+//   Conv2d 1x1 (RED's pyramid fuse, 512->256 at 320x180),
 //   ConvTranspose2d 4x4 stride 2 (RED's 256->128 at 64x64).
 // Counters: GFLOP/s (2 * MACs of the direct algorithm). An ISA the machine lacks is reported
 // as an error row, not silently measured on another tier. bench/compare_torch.py runs this
@@ -58,6 +59,32 @@ void BM_Conv2d3x3(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
     }
     const double flops = 2.0 * cin * cout * 9 * hw * hw;
+    state.counters["GFLOPS"] =
+        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.SetLabel(isa_name(isa));
+}
+
+// 1x1 convolutions (RED's pyramid fuse, 512->256 at the quarter-size 1280x720 frame's
+// 320x180). Args: in_ch, out_ch, width, height, isa, threads.
+void BM_Conv2d1x1(benchmark::State& state) {
+    const int64_t cin = state.range(0), cout = state.range(1), w = state.range(2),
+                  h = state.range(3);
+    const Isa isa = static_cast<Isa>(state.range(4));
+    const int threads = static_cast<int>(state.range(5));
+    if (!isa_available(state, isa)) return;
+    auto p = ops::Conv2dParams::square(cin, cout, 1);
+    p.act = ops::Activation::kLeakyRelu;
+    const auto wt = random_vec(cout * cin, 1), b = random_vec(cout, 2);
+    auto conv = ops::Conv2d::create(p, wt.data(), b.data(), ops::kernels_for(isa)).value();
+    auto in = Tensor::create({1, cin, h, w}).value();
+    auto out = Tensor::create({1, cout, h, w}).value();
+    fill_tensor(in, 3);
+    ops::Context ctx{&ops::kernels_for(isa), threads};
+    for (auto _ : state) {
+        if (!conv.run(ctx, in, out).ok()) state.SkipWithError("conv2d failed");
+        benchmark::DoNotOptimize(out.data());
+    }
+    const double flops = 2.0 * cin * cout * h * w;
     state.counters["GFLOPS"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.SetLabel(isa_name(isa));
@@ -139,6 +166,12 @@ void conv_args(benchmark::internal::Benchmark* b) {
             for (int threads : {1, 2}) b->Args({s[0], s[1], 128, isa, threads});
 }
 
+void conv1x1_args(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"cin", "cout", "w", "h", "isa", "threads"});
+    for (int isa = 1; isa <= 2; ++isa)
+        for (int threads : {1, 2}) b->Args({512, 256, 320, 180, isa, threads});
+}
+
 void deconv_args(benchmark::internal::Benchmark* b) {
     b->ArgNames({"cin", "cout", "hw", "isa", "threads"});
     for (int isa = 0; isa <= 2; ++isa)
@@ -146,6 +179,7 @@ void deconv_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Conv2d3x3)->Apply(conv_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Conv2d1x1)->Apply(conv1x1_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Conv3x3Bf16)->Apply(bf16_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ConvTranspose2d4x4s2)
     ->Apply(deconv_args)

@@ -2,8 +2,11 @@
 //
 // Same scheme as the AVX-512 kernel with 16 ymm registers: NOC = 4, NV = 3 gives 12
 // accumulators + 3 inputs + 1 broadcast. Tails use maskload / maskstore on the last vector.
+// 1-tap rows (1x1 convolutions, Winograd GEMMs) run in passes of 64 input channels over the
+// whole row, keeping partial sums in the output row (one_tap_tile).
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "ops/kernels.h"
 #include "ops/x86/simd_avx2.h"
@@ -34,6 +37,49 @@ __attribute__((always_inline)) inline void accumulate(__m256 (&acc)[NOC][NV], co
     }
 }
 
+// Input channels per pass of a 1-tap row, as in the AVX-512 kernel (one_tap_tile there).
+constexpr int32_t kOneTapChannels = 64;
+
+// 1-tap rows over channels [ic0, ic0 + nc): sums start from the bias (first pass) or from the
+// partial sums stored in out, and leave as partial sums or, after the last pass, activated.
+template <int NOC, int NV>
+inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask, int32_t ic0,
+                         int32_t nc) {
+    __m256 acc[NOC][NV];
+    const bool first = ic0 == 0, last = ic0 + nc == a.cin;
+    const __m256i full = _mm256_set1_epi32(-1);
+#pragma GCC unroll 4
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+        const __m256 b = _mm256_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            acc[o][j] = first ? b : _mm256_maskload_ps(dst + 8 * j, j == NV - 1 ? last_mask : full);
+        }
+    }
+    const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
+    const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
+#pragma GCC unroll 4
+    for (int32_t ic = 0; ic < nc; ++ic, w += kOcb) {
+        accumulate<NOC, NV>(acc, src + ic * a.in_cs, w, last_mask);
+    }
+    const __m256 slope = _mm256_set1_ps(a.slope);
+#pragma GCC unroll 4
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            __m256 r = acc[o][j];
+            if (last && a.act == kActLeaky) r = lucent_leaky256(r, slope);
+            if (j == NV - 1) {
+                _mm256_maskstore_ps(dst + 8 * j, last_mask, r);
+            } else {
+                _mm256_storeu_ps(dst + 8 * j, r);
+            }
+        }
+    }
+}
+
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     __m256 acc[NOC][NV];
@@ -45,19 +91,10 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     }
     const float* in_x = a.in + x0;
     const float* w = a.w;
-    if (a.ntaps == 1) {
-        // 1x1 convolutions and the Winograd GEMMs: no tap table, channels unrolled by 4.
-        const float* src0 = in_x + a.taps[0];
-#pragma GCC unroll 4
-        for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
-            accumulate<NOC, NV>(acc, src0 + ic * a.in_cs, w, last_mask);
-        }
-    } else {
-        for (int32_t ic = 0; ic < a.cin; ++ic) {
-            const float* in_c = in_x + ic * a.in_cs;
-            for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-                accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
-            }
+    for (int32_t ic = 0; ic < a.cin; ++ic) {
+        const float* in_c = in_x + ic * a.in_cs;
+        for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
+            accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
         }
     }
     const __m256 slope = _mm256_set1_ps(a.slope);
@@ -77,25 +114,45 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     }
 }
 
-template <int NOC>
-void conv_row_noc(const ConvRowArgs& a) {
+// Tiles of kMaxNv vectors along the row, then one for the tail (masked last vector).
+template <typename Tile>
+void along_row(const ConvRowArgs& a, const Tile& tile) {
     int32_t x0 = 0;
     const __m256i full = _mm256_set1_epi32(-1);
-    for (; x0 + 8 * kMaxNv <= a.width; x0 += 8 * kMaxNv) conv_tile<NOC, kMaxNv>(a, x0, full);
+    for (; x0 + 8 * kMaxNv <= a.width; x0 += 8 * kMaxNv) {
+        tile(std::integral_constant<int, kMaxNv>(), x0, full);
+    }
     const int32_t rem = a.width - x0;
     if (rem <= 0) return;
     const __m256i mask = lucent_mask8(rem - 8 * ((rem - 1) / 8));
     switch ((rem + 7) / 8) {
         case 1:
-            conv_tile<NOC, 1>(a, x0, mask);
+            tile(std::integral_constant<int, 1>(), x0, mask);
             break;
         case 2:
-            conv_tile<NOC, 2>(a, x0, mask);
+            tile(std::integral_constant<int, 2>(), x0, mask);
             break;
         default:
-            conv_tile<NOC, 3>(a, x0, mask);
+            tile(std::integral_constant<int, 3>(), x0, mask);
             break;
     }
+}
+
+template <int NOC>
+void conv_row_noc(const ConvRowArgs& a) {
+    if (a.ntaps == 1) {
+        // Channels outermost: each pass runs the whole row over kOneTapChannels channels.
+        for (int32_t ic0 = 0; ic0 < a.cin || ic0 == 0; ic0 += kOneTapChannels) {
+            const int32_t nc = a.cin - ic0 < kOneTapChannels ? a.cin - ic0 : kOneTapChannels;
+            along_row(a, [&](auto nv, int32_t x0, __m256i mask) {
+                one_tap_tile<NOC, decltype(nv)::value>(a, x0, mask, ic0, nc);
+            });
+        }
+        return;
+    }
+    along_row(a, [&](auto nv, int32_t x0, __m256i mask) {
+        conv_tile<NOC, decltype(nv)::value>(a, x0, mask);
+    });
 }
 
 }  // namespace

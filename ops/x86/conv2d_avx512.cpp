@@ -6,8 +6,11 @@
 // 1 broadcast = 28 of 32 zmm registers, 11 loads per 24 FMAs, so the FMA ports bound it.
 // Tails: the last vector of a row uses a lane mask for loads and stores; blocks with fewer than
 // 8 channels use a smaller NOC instantiation, so nothing is computed for absent channels.
+// 1-tap rows (1x1 convolutions, Winograd GEMMs) run in passes of 64 input channels over the
+// whole row, keeping partial sums in the output row (see one_tap_tile).
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "ops/kernels.h"
 #include "ops/x86/simd_avx512.h"
@@ -38,6 +41,52 @@ __attribute__((always_inline)) inline void accumulate(__m512 (&acc)[NOC][NV], co
     }
 }
 
+// Input channels per pass of a 1-tap row (kOneTapChannels): a tile reads one vector run from
+// every channel it covers, each in its own plane; 512 planes per tile (RED's pyramid fuse) cost
+// a TLB miss and an L2 round trip per 24 FMAs, 64 stay in the L1 TLB and prefetch as streams.
+constexpr int32_t kOneTapChannels = 64;
+
+// 1-tap rows (1x1 convolutions, the Winograd GEMMs) over channels [ic0, ic0 + nc): the sums
+// start from the bias (first pass) or from the partial sums stored in out, and leave as partial
+// sums or, after the last pass, activated. The sum order per element is the same as one pass.
+template <int NOC, int NV>
+inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask, int32_t ic0,
+                         int32_t nc) {
+    __m512 acc[NOC][NV];
+    const bool first = ic0 == 0, last = ic0 + nc == a.cin;
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+        const __m512 b = _mm512_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            acc[o][j] =
+                first ? b : _mm512_maskz_loadu_ps(j == NV - 1 ? last_mask : 0xFFFF, dst + 16 * j);
+        }
+    }
+    const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
+    const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
+#pragma GCC unroll 4
+    for (int32_t ic = 0; ic < nc; ++ic, w += kOcb) {
+        accumulate<NOC, NV>(acc, src + ic * a.in_cs, w, last_mask);
+    }
+    const __m512 slope = _mm512_set1_ps(a.slope);
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            __m512 r = acc[o][j];
+            if (last && a.act == kActLeaky) r = lucent_leaky512(r, slope);
+            if (j == NV - 1) {
+                _mm512_mask_storeu_ps(dst + 16 * j, last_mask, r);
+            } else {
+                _mm512_storeu_ps(dst + 16 * j, r);
+            }
+        }
+    }
+}
+
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     __m512 acc[NOC][NV];
@@ -49,29 +98,18 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     }
     const float* in_x = a.in + x0;
     const float* w = a.w;
-    if (a.ntaps == 1) {
-        // 1x1 convolutions and the Winograd GEMMs: no tap table, channels unrolled by 4.
-        const float* src0 = in_x + a.taps[0];
+    for (int32_t ic = 0; ic < a.cin; ++ic) {
+        const float* in_c = in_x + ic * a.in_cs;
+        // Prefetch the next channel's rows (one per kernel row) so L2 latency overlaps the FMAs.
+        const float* next = in_c + a.in_cs;
+        for (int32_t t = 0; t < a.ntaps; t += a.prefetch_step) {
 #pragma GCC unroll 4
-        for (int32_t ic = 0; ic < a.cin; ++ic, w += kOcb) {
-            accumulate<NOC, NV>(acc, src0 + ic * a.in_cs, w, last_mask);
+            for (int j = 0; j <= NV; ++j) {
+                _mm_prefetch(reinterpret_cast<const char*>(next + a.taps[t] + 16 * j), _MM_HINT_T0);
+            }
         }
-    } else {
-        for (int32_t ic = 0; ic < a.cin; ++ic) {
-            const float* in_c = in_x + ic * a.in_cs;
-            // Prefetch the next channel's rows (one per kernel row) so L2 latency overlaps the
-            // FMAs.
-            const float* next = in_c + a.in_cs;
-            for (int32_t t = 0; t < a.ntaps; t += a.prefetch_step) {
-#pragma GCC unroll 4
-                for (int j = 0; j <= NV; ++j) {
-                    _mm_prefetch(reinterpret_cast<const char*>(next + a.taps[t] + 16 * j),
-                                 _MM_HINT_T0);
-                }
-            }
-            for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
-                accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
-            }
+        for (int32_t t = 0; t < a.ntaps; ++t, w += kOcb) {
+            accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
         }
     }
     const __m512 slope = _mm512_set1_ps(a.slope);
@@ -91,26 +129,44 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     }
 }
 
-template <int NOC>
-void conv_row_noc(const ConvRowArgs& a) {
+// Tiles of kMaxNv vectors along the row, then one for the tail (masked last vector).
+template <typename Tile>
+void along_row(const ConvRowArgs& a, const Tile& tile) {
     int32_t x0 = 0;
     for (; x0 + 16 * kMaxNv <= a.width; x0 += 16 * kMaxNv) {
-        conv_tile<NOC, kMaxNv>(a, x0, static_cast<__mmask16>(0xFFFF));
+        tile(std::integral_constant<int, kMaxNv>(), x0, static_cast<__mmask16>(0xFFFF));
     }
     const int32_t rem = a.width - x0;
     if (rem <= 0) return;
     const __mmask16 mask = lucent_mask16(rem - 16 * ((rem - 1) / 16));
     switch ((rem + 15) / 16) {
         case 1:
-            conv_tile<NOC, 1>(a, x0, mask);
+            tile(std::integral_constant<int, 1>(), x0, mask);
             break;
         case 2:
-            conv_tile<NOC, 2>(a, x0, mask);
+            tile(std::integral_constant<int, 2>(), x0, mask);
             break;
         default:
-            conv_tile<NOC, 3>(a, x0, mask);
+            tile(std::integral_constant<int, 3>(), x0, mask);
             break;
     }
+}
+
+template <int NOC>
+void conv_row_noc(const ConvRowArgs& a) {
+    if (a.ntaps == 1) {
+        // Channels outermost: each pass runs the whole row over kOneTapChannels channels.
+        for (int32_t ic0 = 0; ic0 < a.cin || ic0 == 0; ic0 += kOneTapChannels) {
+            const int32_t nc = a.cin - ic0 < kOneTapChannels ? a.cin - ic0 : kOneTapChannels;
+            along_row(a, [&](auto nv, int32_t x0, __mmask16 mask) {
+                one_tap_tile<NOC, decltype(nv)::value>(a, x0, mask, ic0, nc);
+            });
+        }
+        return;
+    }
+    along_row(a, [&](auto nv, int32_t x0, __mmask16 mask) {
+        conv_tile<NOC, decltype(nv)::value>(a, x0, mask);
+    });
 }
 
 }  // namespace
