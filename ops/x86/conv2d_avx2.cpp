@@ -37,32 +37,29 @@ __attribute__((always_inline)) inline void accumulate(__m256 (&acc)[NOC][NV], co
     }
 }
 
-// Input channels per pass of a 1-tap row, as in the AVX-512 kernel (one_tap_tile there).
-constexpr int32_t kOneTapChannels = 64;
-
-// 1-tap rows over channels [ic0, ic0 + nc): sums start from the bias (first pass) or from the
-// partial sums stored in out, and leave as partial sums or, after the last pass, activated.
+// acc = each channel's bias, or (from_out) the partial sums stored in the output row.
 template <int NOC, int NV>
-inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask, int32_t ic0,
-                         int32_t nc) {
-    __m256 acc[NOC][NV];
-    const bool first = ic0 == 0, last = ic0 + nc == a.cin;
+__attribute__((always_inline)) inline void start_sums(__m256 (&acc)[NOC][NV], const ConvRowArgs& a,
+                                                      int32_t x0, __m256i last_mask,
+                                                      bool from_out) {
     const __m256i full = _mm256_set1_epi32(-1);
 #pragma GCC unroll 4
     for (int o = 0; o < NOC; ++o) {
-        float* dst = a.out + o * a.out_cs + x0;
+        const float* dst = a.out + o * a.out_cs + x0;
         const __m256 b = _mm256_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
 #pragma GCC unroll 4
         for (int j = 0; j < NV; ++j) {
-            acc[o][j] = first ? b : _mm256_maskload_ps(dst + 8 * j, j == NV - 1 ? last_mask : full);
+            acc[o][j] =
+                from_out ? _mm256_maskload_ps(dst + 8 * j, j == NV - 1 ? last_mask : full) : b;
         }
     }
-    const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
-    const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
-#pragma GCC unroll 4
-    for (int32_t ic = 0; ic < nc; ++ic, w += kOcb) {
-        accumulate<NOC, NV>(acc, src + ic * a.in_cs, w, last_mask);
-    }
+}
+
+// The output row = acc, through the activation when `activate` (else partial sums).
+template <int NOC, int NV>
+__attribute__((always_inline)) inline void store_sums(const __m256 (&acc)[NOC][NV],
+                                                      const ConvRowArgs& a, int32_t x0,
+                                                      __m256i last_mask, bool activate) {
     const __m256 slope = _mm256_set1_ps(a.slope);
 #pragma GCC unroll 4
     for (int o = 0; o < NOC; ++o) {
@@ -70,7 +67,7 @@ inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask, in
 #pragma GCC unroll 4
         for (int j = 0; j < NV; ++j) {
             __m256 r = acc[o][j];
-            if (last && a.act == kActLeaky) r = lucent_leaky256(r, slope);
+            if (activate && a.act == kActLeaky) r = lucent_leaky256(r, slope);
             if (j == NV - 1) {
                 _mm256_maskstore_ps(dst + 8 * j, last_mask, r);
             } else {
@@ -80,15 +77,29 @@ inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask, in
     }
 }
 
+// Input channels per pass of a 1-tap row, as in the AVX-512 kernel (one_tap_tile there).
+constexpr int32_t kOneTapChannels = 64;
+
+// 1-tap rows over channels [ic0, ic0 + nc): sums start from the bias (first pass) or from the
+// partial sums stored in out, and leave as partial sums or, after the last pass, activated.
+template <int NOC, int NV>
+inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask, int32_t ic0,
+                         int32_t nc) {
+    __m256 acc[NOC][NV];
+    start_sums<NOC, NV>(acc, a, x0, last_mask, ic0 > 0);
+    const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
+    const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
+#pragma GCC unroll 4
+    for (int32_t ic = 0; ic < nc; ++ic, w += kOcb) {
+        accumulate<NOC, NV>(acc, src + ic * a.in_cs, w, last_mask);
+    }
+    store_sums<NOC, NV>(acc, a, x0, last_mask, ic0 + nc == a.cin);
+}
+
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
     __m256 acc[NOC][NV];
-#pragma GCC unroll 4
-    for (int o = 0; o < NOC; ++o) {
-        const __m256 b = _mm256_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) acc[o][j] = b;
-    }
+    start_sums<NOC, NV>(acc, a, x0, last_mask, false);
     const float* in_x = a.in + x0;
     const float* w = a.w;
     for (int32_t ic = 0; ic < a.cin; ++ic) {
@@ -97,21 +108,7 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __m256i last_mask) {
             accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
         }
     }
-    const __m256 slope = _mm256_set1_ps(a.slope);
-#pragma GCC unroll 4
-    for (int o = 0; o < NOC; ++o) {
-        float* dst = a.out + o * a.out_cs + x0;
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-            __m256 r = acc[o][j];
-            if (a.act == kActLeaky) r = lucent_leaky256(r, slope);
-            if (j == NV - 1) {
-                _mm256_maskstore_ps(dst + 8 * j, last_mask, r);
-            } else {
-                _mm256_storeu_ps(dst + 8 * j, r);
-            }
-        }
-    }
+    store_sums<NOC, NV>(acc, a, x0, last_mask, true);
 }
 
 // Tiles of kMaxNv vectors along the row, then one for the tail (masked last vector).

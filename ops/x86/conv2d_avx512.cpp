@@ -41,6 +41,46 @@ __attribute__((always_inline)) inline void accumulate(__m512 (&acc)[NOC][NV], co
     }
 }
 
+// acc = each channel's bias, or (from_out) the partial sums stored in the output row.
+template <int NOC, int NV>
+__attribute__((always_inline)) inline void start_sums(__m512 (&acc)[NOC][NV], const ConvRowArgs& a,
+                                                      int32_t x0, __mmask16 last_mask,
+                                                      bool from_out) {
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        const float* dst = a.out + o * a.out_cs + x0;
+        const __m512 b = _mm512_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            acc[o][j] = from_out
+                            ? _mm512_maskz_loadu_ps(j == NV - 1 ? last_mask : 0xFFFF, dst + 16 * j)
+                            : b;
+        }
+    }
+}
+
+// The output row = acc, through the activation when `activate` (else partial sums).
+template <int NOC, int NV>
+__attribute__((always_inline)) inline void store_sums(const __m512 (&acc)[NOC][NV],
+                                                      const ConvRowArgs& a, int32_t x0,
+                                                      __mmask16 last_mask, bool activate) {
+    const __m512 slope = _mm512_set1_ps(a.slope);
+#pragma GCC unroll 8
+    for (int o = 0; o < NOC; ++o) {
+        float* dst = a.out + o * a.out_cs + x0;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+            __m512 r = acc[o][j];
+            if (activate && a.act == kActLeaky) r = lucent_leaky512(r, slope);
+            if (j == NV - 1) {
+                _mm512_mask_storeu_ps(dst + 16 * j, last_mask, r);
+            } else {
+                _mm512_storeu_ps(dst + 16 * j, r);
+            }
+        }
+    }
+}
+
 // Input channels per pass of a 1-tap row (kOneTapChannels): a tile reads one vector run from
 // every channel it covers, each in its own plane; 512 planes per tile (RED's pyramid fuse) cost
 // a TLB miss and an L2 round trip per 24 FMAs, 64 stay in the L1 TLB and prefetch as streams.
@@ -53,49 +93,20 @@ template <int NOC, int NV>
 inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask, int32_t ic0,
                          int32_t nc) {
     __m512 acc[NOC][NV];
-    const bool first = ic0 == 0, last = ic0 + nc == a.cin;
-#pragma GCC unroll 8
-    for (int o = 0; o < NOC; ++o) {
-        float* dst = a.out + o * a.out_cs + x0;
-        const __m512 b = _mm512_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-            acc[o][j] =
-                first ? b : _mm512_maskz_loadu_ps(j == NV - 1 ? last_mask : 0xFFFF, dst + 16 * j);
-        }
-    }
+    start_sums<NOC, NV>(acc, a, x0, last_mask, ic0 > 0);
     const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
     const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
 #pragma GCC unroll 4
     for (int32_t ic = 0; ic < nc; ++ic, w += kOcb) {
         accumulate<NOC, NV>(acc, src + ic * a.in_cs, w, last_mask);
     }
-    const __m512 slope = _mm512_set1_ps(a.slope);
-#pragma GCC unroll 8
-    for (int o = 0; o < NOC; ++o) {
-        float* dst = a.out + o * a.out_cs + x0;
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-            __m512 r = acc[o][j];
-            if (last && a.act == kActLeaky) r = lucent_leaky512(r, slope);
-            if (j == NV - 1) {
-                _mm512_mask_storeu_ps(dst + 16 * j, last_mask, r);
-            } else {
-                _mm512_storeu_ps(dst + 16 * j, r);
-            }
-        }
-    }
+    store_sums<NOC, NV>(acc, a, x0, last_mask, ic0 + nc == a.cin);
 }
 
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     __m512 acc[NOC][NV];
-#pragma GCC unroll 8
-    for (int o = 0; o < NOC; ++o) {
-        const __m512 b = _mm512_set1_ps(a.bias != nullptr ? a.bias[o] : 0.0f);
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) acc[o][j] = b;
-    }
+    start_sums<NOC, NV>(acc, a, x0, last_mask, false);
     const float* in_x = a.in + x0;
     const float* w = a.w;
     for (int32_t ic = 0; ic < a.cin; ++ic) {
@@ -112,21 +123,7 @@ inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
             accumulate<NOC, NV>(acc, in_c + a.taps[t], w, last_mask);
         }
     }
-    const __m512 slope = _mm512_set1_ps(a.slope);
-#pragma GCC unroll 8
-    for (int o = 0; o < NOC; ++o) {
-        float* dst = a.out + o * a.out_cs + x0;
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) {
-            __m512 r = acc[o][j];
-            if (a.act == kActLeaky) r = lucent_leaky512(r, slope);
-            if (j == NV - 1) {
-                _mm512_mask_storeu_ps(dst + 16 * j, last_mask, r);
-            } else {
-                _mm512_storeu_ps(dst + 16 * j, r);
-            }
-        }
-    }
+    store_sums<NOC, NV>(acc, a, x0, last_mask, true);
 }
 
 // Tiles of kMaxNv vectors along the row, then one for the tail (masked last vector).
