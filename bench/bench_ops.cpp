@@ -40,41 +40,15 @@ bool isa_available(benchmark::State& state, Isa isa) {
     return true;
 }
 
-// Args: in_ch, out_ch, size, isa, threads.
-void BM_Conv2d3x3(benchmark::State& state) {
-    const int64_t cin = state.range(0), cout = state.range(1), hw = state.range(2);
-    const Isa isa = static_cast<Isa>(state.range(3));
-    const int threads = static_cast<int>(state.range(4));
+// One Conv2d layer with LeakyReLU on a random 1 x cin x h x w input, `threads` threads, with
+// GFLOP/s of the direct algorithm.
+void run_conv(benchmark::State& state, const ops::Conv2dParams& params, int64_t h, int64_t w,
+              Isa isa, int threads) {
     if (!isa_available(state, isa)) return;
-    auto p = ops::Conv2dParams::square(cin, cout, 3);
+    ops::Conv2dParams p = params;
     p.act = ops::Activation::kLeakyRelu;
-    const auto w = random_vec(cout * cin * 9, 1), b = random_vec(cout, 2);
-    auto conv = ops::Conv2d::create(p, w.data(), b.data(), ops::kernels_for(isa)).value();
-    auto in = Tensor::create({1, cin, hw, hw}).value();
-    auto out = Tensor::create({1, cout, hw, hw}).value();
-    fill_tensor(in, 3);
-    ops::Context ctx{&ops::kernels_for(isa), threads};
-    for (auto _ : state) {
-        if (!conv.run(ctx, in, out).ok()) state.SkipWithError("conv2d failed");
-        benchmark::DoNotOptimize(out.data());
-    }
-    const double flops = 2.0 * cin * cout * 9 * hw * hw;
-    state.counters["GFLOPS"] =
-        benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.SetLabel(isa_name(isa));
-}
-
-// 1x1 convolutions (RED's pyramid fuse, 512->256 at the quarter-size 1280x720 frame's
-// 320x180). Args: in_ch, out_ch, width, height, isa, threads.
-void BM_Conv2d1x1(benchmark::State& state) {
-    const int64_t cin = state.range(0), cout = state.range(1), w = state.range(2),
-                  h = state.range(3);
-    const Isa isa = static_cast<Isa>(state.range(4));
-    const int threads = static_cast<int>(state.range(5));
-    if (!isa_available(state, isa)) return;
-    auto p = ops::Conv2dParams::square(cin, cout, 1);
-    p.act = ops::Activation::kLeakyRelu;
-    const auto wt = random_vec(cout * cin, 1), b = random_vec(cout, 2);
+    const int64_t cin = p.in_ch, cout = p.out_ch, taps = p.kernel_h * p.kernel_w;
+    const auto wt = random_vec(cout * cin * taps, 1), b = random_vec(cout, 2);
     auto conv = ops::Conv2d::create(p, wt.data(), b.data(), ops::kernels_for(isa)).value();
     auto in = Tensor::create({1, cin, h, w}).value();
     auto out = Tensor::create({1, cout, h, w}).value();
@@ -84,10 +58,24 @@ void BM_Conv2d1x1(benchmark::State& state) {
         if (!conv.run(ctx, in, out).ok()) state.SkipWithError("conv2d failed");
         benchmark::DoNotOptimize(out.data());
     }
-    const double flops = 2.0 * cin * cout * h * w;
+    const double flops = 2.0 * cin * cout * taps * h * w;
     state.counters["GFLOPS"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.SetLabel(isa_name(isa));
+}
+
+// Args: in_ch, out_ch, size, isa, threads.
+void BM_Conv2d3x3(benchmark::State& state) {
+    const int64_t hw = state.range(2);
+    run_conv(state, ops::Conv2dParams::square(state.range(0), state.range(1), 3), hw, hw,
+             static_cast<Isa>(state.range(3)), static_cast<int>(state.range(4)));
+}
+
+// 1x1 convolutions (RED's pyramid fuse, 512->256 at the quarter-size 1280x720 frame's
+// 320x180). Args: in_ch, out_ch, width, height, isa, threads.
+void BM_Conv2d1x1(benchmark::State& state) {
+    run_conv(state, ops::Conv2dParams::square(state.range(0), state.range(1), 1), state.range(3),
+             state.range(2), static_cast<Isa>(state.range(4)), static_cast<int>(state.range(5)));
 }
 
 // Args: in_ch, out_ch, size, isa, threads.
