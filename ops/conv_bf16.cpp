@@ -13,12 +13,19 @@ namespace {
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Columns of a packed row for `width` output pixels: the left pad, whole 32-pixel tile pairs,
-// and the right pad the last tap reads, rounded to 16 columns (64 bytes) so that every pair's
-// row starts on a cache line.
-int64_t packed_width(int64_t width) { return round_up(round_up(width, 32) + 2, 16); }
-
 }  // namespace
+
+int64_t bf16_packed_width(int64_t width) { return round_up(width, 32) + 2; }
+
+void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out) {
+    const int64_t wx = bf16_packed_width(out.w);
+    parallel_for(out.rows, ctx.num_threads, [&](int64_t r) {
+        const int64_t y = out.row0 + r;
+        amx::pack_row_bf16(in.row(0, y), in.cs, static_cast<int32_t>(in.c),
+                           static_cast<int32_t>(in.w), out.row(y), static_cast<int32_t>(out.cp),
+                           static_cast<int32_t>(wx));
+    });
+}
 
 uint16_t to_bf16(float v) {
     uint32_t u;
@@ -48,8 +55,8 @@ Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* 
     Conv3x3Bf16 c;
     c.cin_ = cin;
     c.cout_ = cout;
-    c.kpairs_ = round_up(cin, 2 * kBf16PairsPerBlock) / 2;
-    c.mblocks_ = round_up(cout, 2 * kBf16Tile) / kBf16Tile;
+    c.cp_ = round_up(cin, kBf16KBlock);
+    c.nblocks_ = round_up(cout, 2 * kBf16Tile) / kBf16Tile;
     if (act == Activation::kLeakyRelu || act == Activation::kRelu) {
         c.act_ = kActLeaky;
         c.slope_ = act == Activation::kRelu ? 0.0f : slope;
@@ -57,29 +64,71 @@ Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* 
         return make_status(StatusCode::kInvalidArgument,
                            "Conv3x3Bf16: the epilogue fuses none, ReLU or LeakyReLU only");
     }
-    const int64_t kblocks = c.kpairs_ / kBf16PairsPerBlock;
+    const int64_t kblocks = c.cp_ / kBf16KBlock;
     // Two bf16 per float of the (zeroed, 64-byte aligned) buffer.
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer wbuf,
-                            AlignedBuffer::create(c.mblocks_ * 9 * kblocks * 16 * 16));
+                            AlignedBuffer::create(c.nblocks_ * 9 * kblocks * 16 * 16));
     uint16_t* packed = reinterpret_cast<uint16_t*>(wbuf.data());
     for (int64_t o = 0; o < cout; ++o)
         for (int64_t t = 0; t < 9; ++t)
             for (int64_t i = 0; i < cin; ++i) {
-                const int64_t mb = o / 16, kb = i / 32;
-                const size_t at = static_cast<size_t>(
-                    (((mb * 9 + t) * kblocks + kb) * 16 + o % 16) * 32 + i % 32);
+                // Tile row: input channel pair (i % 32) / 2; column: output o % 16, then i % 2.
+                const int64_t nb = o / 16, kb = i / 32;
+                const size_t at =
+                    static_cast<size_t>((((nb * 9 + t) * kblocks + kb) * 16 + (i % 32) / 2) * 32 +
+                                        (o % 16) * 2 + i % 2);
                 packed[at] = to_bf16(weight[(o * cin + i) * 9 + t]);
             }
     c.w_ = std::make_shared<const AlignedBuffer>(std::move(wbuf));
-    c.bias_.assign(static_cast<size_t>(c.mblocks_ * kBf16Tile), 0.0f);
+    c.bias_.assign(static_cast<size_t>(c.nblocks_ * kBf16Tile), 0.0f);
     if (bias != nullptr) std::copy(bias, bias + cout, c.bias_.begin());
     return c;
 }
 
 int64_t Conv3x3Bf16::scratch_floats(int64_t in_w, int64_t out_rows, int) const {
-    // The packed rows: (out_rows + 2) rows of kpairs pairs of packed_width columns, two
-    // uint16 (one float) per column.
-    return (out_rows + 2) * kpairs_ * packed_width(in_w);
+    // The packed rows: (out_rows + 2) rows of cp bf16 channels per column.
+    return (out_rows + 2) * bf16_row_floats(in_w, cp_);
+}
+
+void Conv3x3Bf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
+                             int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows,
+                             int64_t width, float* out, int64_t out_cs, uint16_t* packed_out,
+                             int64_t out_prs, int64_t out_cp, int64_t out_c0) const {
+    // Contiguous row ranges per thread: one tile configuration per range (configuring and
+    // releasing the tiles per row cost as much as the row's compute on small widths).
+    const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), rows);
+    parallel_for(parts, ctx.num_threads, [&](int64_t part) {
+        const int64_t r = rows * part / parts, r_end = rows * (part + 1) / parts;
+        if (r_end <= r) return;
+        amx::Bf16ConvRowsArgs a{};
+        // Row indices relative to this part's first output row.
+        a.in = in + r * in_rs;
+        a.in_rs = in_rs;
+        a.in_lo = static_cast<int32_t>(in_lo - r);
+        a.in_hi = static_cast<int32_t>(in_hi - r);
+        a.zero = zero;
+        a.in_cp = static_cast<int32_t>(in_cp);
+        a.kblocks = static_cast<int32_t>(cp_ / kBf16KBlock);
+        a.w = reinterpret_cast<const uint16_t*>(w_->data());
+        a.bias = bias_.data();
+        a.nblocks = static_cast<int32_t>(nblocks_);
+        a.cout = static_cast<int32_t>(cout_);
+        if (packed_out != nullptr) {
+            a.out_packed = packed_out + r * out_prs;
+            a.out_prs = out_prs;
+            a.out_cp = static_cast<int32_t>(out_cp);
+            a.out_c0 = static_cast<int32_t>(out_c0);
+        } else {
+            a.out = out + r * width;
+            a.out_cs = out_cs;
+            a.out_rs = width;
+        }
+        a.rows = static_cast<int32_t>(r_end - r);
+        a.width = static_cast<int32_t>(width);
+        a.act = act_;
+        a.slope = slope_;
+        amx::conv3x3_bf16_rows(a);
+    });
 }
 
 Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
@@ -97,42 +146,52 @@ Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* 
         LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows, 1)));
         scratch = own.data();
     }
-    const int64_t wp = packed_width(in.w);
-    const int64_t packed_rows = out.rows + 2;
-    const int64_t row_u16 = kpairs_ * wp * 2;
+    const int64_t wp = bf16_packed_width(in.w);
+    const int64_t row_u16 = wp * cp_;
     uint16_t* packed = reinterpret_cast<uint16_t*>(scratch);
     // Packed row r holds input row out.row0 - 1 + r (zero outside the image).
-    parallel_for(packed_rows, ctx.num_threads, [&](int64_t r) {
+    parallel_for(out.rows + 2, ctx.num_threads, [&](int64_t r) {
         const int64_t y = out.row0 - 1 + r;
         const float* src = y >= 0 && y < in.h ? in.row(0, y) : nullptr;
         amx::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_), static_cast<int32_t>(in.w),
-                           packed + r * row_u16, static_cast<int32_t>(kpairs_),
+                           packed + r * row_u16, static_cast<int32_t>(cp_),
                            static_cast<int32_t>(wp));
     });
-    // Contiguous row ranges per thread: one tile configuration per range (configuring and
-    // releasing the tiles per row cost as much as the row's compute on small widths).
-    const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), out.rows);
-    parallel_for(parts, ctx.num_threads, [&](int64_t part) {
-        const int64_t r = out.rows * part / parts, r_end = out.rows * (part + 1) / parts;
-        if (r_end <= r) return;
-        amx::Bf16ConvRowsArgs a;
-        a.in = packed + r * row_u16;
-        a.in_rs = row_u16;
-        a.kpairs = static_cast<int32_t>(kpairs_);
-        a.wp = static_cast<int32_t>(wp);
-        a.w = reinterpret_cast<const uint16_t*>(w_->data());
-        a.bias = bias_.data();
-        a.mblocks = static_cast<int32_t>(mblocks_);
-        a.cout = static_cast<int32_t>(cout_);
-        a.out = out.row(0, out.row0 + r);
-        a.out_cs = out.cs;
-        a.out_rs = out.w;
-        a.rows = static_cast<int32_t>(r_end - r);
-        a.width = static_cast<int32_t>(out.w);
-        a.act = act_;
-        a.slope = slope_;
-        amx::conv3x3_bf16_rows(a);
-    });
+    run_kernel(ctx, packed + row_u16, row_u16, -1, static_cast<int32_t>(out.rows + 1), nullptr, cp_,
+               out.rows, out.w, out.row(0, out.row0), out.cs, nullptr, 0, 0, 0);
+    return Status();
+}
+
+Status Conv3x3Bf16::run_packed(const Context& ctx, const PackedRows& in, int64_t y0, int64_t y1,
+                               const Rows* out, const PackedRows* packed_out, int64_t out_c0,
+                               float* scratch) const {
+    const bool fits_out = packed_out != nullptr
+                              ? packed_out->w == in.w && packed_out->h == in.h && out_c0 >= 0 &&
+                                    out_c0 + cout_ <= packed_out->cp && packed_out->row0 <= y0 &&
+                                    packed_out->row0 + packed_out->rows >= y1
+                              : out != nullptr && out->c == cout_ && out->w == in.w &&
+                                    out->h == in.h && out->row0 == y0 && out->end() == y1;
+    if (cin_ % kBf16KBlock != 0 || in.cp < cin_ || in.cp % kBf16KBlock != 0 || !fits_out ||
+        scratch == nullptr || y0 < 0 || y1 > in.h || in.row0 > std::max<int64_t>(y0 - 1, 0) ||
+        in.row0 + in.rows < std::min(y1 + 1, in.h))
+        return make_status(StatusCode::kInvalidArgument,
+                           "Conv3x3Bf16::run_packed: packed input of %lld channels (rows %lld-%lld "
+                           "of %lld) cannot give rows %lld-%lld of a %lld -> %lld layer",
+                           static_cast<long long>(in.cp), static_cast<long long>(in.row0),
+                           static_cast<long long>(in.row0 + in.rows), static_cast<long long>(in.h),
+                           static_cast<long long>(y0), static_cast<long long>(y1),
+                           static_cast<long long>(cin_), static_cast<long long>(cout_));
+    if (y1 <= y0) return Status();
+    uint16_t* zero = reinterpret_cast<uint16_t*>(scratch);
+    std::fill(zero, zero + in.row_u16(), uint16_t{0});
+    // Input rows relative to output row y0: [-1, rows + 1) where the image has them.
+    const int32_t lo = y0 > 0 ? -1 : 0;
+    const int32_t hi = static_cast<int32_t>(y1 < in.h ? y1 - y0 + 1 : y1 - y0);
+    run_kernel(ctx, in.row(y0), in.row_u16(), lo, hi, zero, in.cp, y1 - y0, in.w,
+               out != nullptr ? out->row(0, y0) : nullptr, out != nullptr ? out->cs : 0,
+               packed_out != nullptr ? packed_out->row(y0) : nullptr,
+               packed_out != nullptr ? packed_out->row_u16() : 0,
+               packed_out != nullptr ? packed_out->cp : 0, out_c0);
     return Status();
 }
 

@@ -2,7 +2,7 @@
 // in the bf16 precision tier: inputs and weights rounded to bf16 (round to nearest even),
 // products summed in fp32, then bias and the epilogue (none or LeakyReLU) in fp32. Activations
 // stay fp32 NCHW rows outside the op, so it drops into the streaming rings; each run packs the
-// input rows it reads into bf16 channel pairs for the AMX tiles.
+// input rows it reads channels-last in bf16 for the AMX tiles.
 //
 // Summation order, fixed per output element whatever the chunk or thread: the 9 taps in
 // (ky, kx) order, within a tap the input channels in blocks of 32 (one TDPBF16PS each). So
@@ -28,12 +28,38 @@ namespace lucent::ops {
 uint16_t to_bf16(float v);
 float from_bf16(uint16_t b);
 
-// Packed layouts, shared by the kernels (ops/kernels_bf16.h) and the tests.
-//   input rows:  [row][pair p < kpairs][column x < wp][2]: channels 2p and 2p+1 of column
-//                x - 1 (column 0 and columns past the width are zero padding);
-//   weights:     [mblock][tap][kblock][16 output channels][32 input channels of the block].
-constexpr int64_t kBf16PairsPerBlock = 16;  // 32 input channels per K block
-constexpr int64_t kBf16Tile = 16;           // output channels / pixels per tile
+// Packed layouts, shared by the kernels (ops/kernels_bf16.h) and the driver.
+//   input rows:  [row][column x < wx][channel c < cp]: pixel x - 1's channels, cp = cin
+//                rounded up to 32 (column 0, columns past the width and channels past cin are
+//                zero);
+//   weights:     [nblock][tap][kblock][pair p < 16][output o < 16][2]: output channel
+//                16 nblock + o, input channels 32 kblock + 2p and 2p + 1 (AMX's B layout).
+constexpr int64_t kBf16KBlock = 32;  // input channels per K block (one tile row)
+constexpr int64_t kBf16Tile = 16;    // output channels / pixels per tile
+
+// Columns of a packed row for `width` pixels: the left pad, whole 32-pixel tile pairs and the
+// right pad the last tap reads.
+int64_t bf16_packed_width(int64_t width);
+
+// Rows [row0, row0 + rows) of a packed activation (the input row layout above) h rows high,
+// w pixels wide with cp channels per column: rows lie wx * cp uint16 apart. The bf16 tier's
+// streaming rings hold such rows between layers, so a layer reads what the previous one wrote
+// without packing again.
+struct PackedRows {
+    uint16_t* data = nullptr;  // row row0, column 0
+    int64_t h = 0, w = 0, cp = 0, row0 = 0, rows = 0;
+    int64_t row_u16() const { return bf16_packed_width(w) * cp; }
+    uint16_t* row(int64_t y) const { return data + (y - row0) * row_u16(); }
+};
+// Floats that hold one packed row (two bf16 per float).
+inline int64_t bf16_row_floats(int64_t width, int64_t cp) {
+    return bf16_packed_width(width) * cp / 2;
+}
+
+// Packs rows [out.row0, out.end()) of channels [0, in.c) of fp32 rows into channels
+// [0, round_up(in.c, 32)) of packed rows (zeros past in.c; padding columns zeroed), threaded
+// by row. AMX tier only (amx_ready()).
+void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out);
 
 class Conv3x3Bf16 {
   public:
@@ -45,15 +71,28 @@ class Conv3x3Bf16 {
     // input rows they read; scratch: scratch_floats(in.w, out.rows, threads) floats or null.
     Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
+    // Output rows [y0, y1) from packed input rows (channels [0, cin) of `in`, which holds rows
+    // [y0 - 1, y1 + 1) clipped to the image; cin a multiple of 32), into fp32 rows `out` (rows
+    // [y0, y1)) or, when `packed_out` is set, into channels [out_c0, out_c0 + cout) of its
+    // rows [y0, y1). scratch: packed_scratch_floats(in.w, in.cp) floats (a zero row).
+    Status run_packed(const Context& ctx, const PackedRows& in, int64_t y0, int64_t y1,
+                      const Rows* out, const PackedRows* packed_out, int64_t out_c0,
+                      float* scratch) const;
+    static int64_t packed_scratch_floats(int64_t w, int64_t cp) { return bf16_row_floats(w, cp); }
     int64_t in_channels() const { return cin_; }
     int64_t out_channels() const { return cout_; }
 
   private:
-    int64_t cin_ = 0, cout_ = 0, kpairs_ = 0, mblocks_ = 0;
+    // One kernel call per thread over contiguous output rows.
+    void run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
+                    int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows, int64_t width,
+                    float* out, int64_t out_cs, uint16_t* packed_out, int64_t out_prs,
+                    int64_t out_cp, int64_t out_c0) const;
+    int64_t cin_ = 0, cout_ = 0, cp_ = 0, nblocks_ = 0;
     int32_t act_ = kActNone;
     float slope_ = 0.0f;
     std::shared_ptr<const AlignedBuffer> w_;  // packed weights (uint16 in 64-byte lines)
-    std::vector<float> bias_;                 // [mblocks * 16], zero-padded
+    std::vector<float> bias_;                 // [nblocks * 16], zero-padded
 };
 
 }  // namespace lucent::ops

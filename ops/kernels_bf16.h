@@ -7,21 +7,34 @@
 
 namespace lucent::ops::amx {
 
-// Packs one input row of `cin` channels (channel c's row at src + c * cs, `width` floats; src
-// null for a zero row) into the pair layout of ops/conv_bf16.h: kpairs pairs of wp columns.
+// Packs one row of `cin` channels (channel c's row at src + c * cs, `width` floats; src null
+// for a zero row) channels-last into the layout of ops/conv_bf16.h: wx columns of `cp` bf16
+// channels, column x + 1 holding pixel x. Writes channels [0, round_up(cin, 32)) of the pixel
+// columns (zeros past cin) and every channel of the padding columns (0 and past the width).
 void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uint16_t* dst,
-                   int32_t kpairs, int32_t wp);
+                   int32_t cp, int32_t wx);
 
 struct Bf16ConvRowsArgs {
-    const uint16_t* in;  // packed row of output row 0's top tap (row r + 1 is in_rs further)
-    int64_t in_rs;       // uint16 between packed rows (kpairs * wp * 2)
-    int32_t kpairs, wp;
-    const uint16_t* w;  // packed weights
-    const float* bias;  // [mblocks * 16]
-    int32_t mblocks;    // output channel blocks of 16 (even: pairs of tiles)
-    int32_t cout;       // valid output channels
-    float* out;         // output row 0, channel 0
+    // Input: the packed row that output row r's middle tap reads is in + r * in_rs, for rows
+    // r in [in_lo, in_hi) (in_lo >= -1, in_hi <= rows + 1); other rows read `zero`.
+    const uint16_t* in;
+    int64_t in_rs;
+    int32_t in_lo, in_hi;
+    const uint16_t* zero;  // a zero packed row
+    int32_t in_cp;         // uint16 between packed pixels (a multiple of 32)
+    int32_t kblocks;       // K blocks of 32 channels read, from channel 0
+    const uint16_t* w;     // packed weights
+    const float* bias;     // [nblocks * 16]
+    int32_t nblocks;       // output channel blocks of 16 (even: pairs of tiles)
+    int32_t cout;          // valid output channels
+    // Output: fp32 channel rows (out row r, channel c at out + c * out_cs + r * out_rs), or,
+    // when out_packed is set, bf16 into channels [out_c0, out_c0 + cout) of packed rows
+    // out_packed + r * out_prs (pixel x at column x + 1, out_cp uint16 per column).
+    float* out;
     int64_t out_cs, out_rs;
+    uint16_t* out_packed;
+    int64_t out_prs;
+    int32_t out_cp, out_c0;
     int32_t rows, width;
     int32_t act;
     float slope;

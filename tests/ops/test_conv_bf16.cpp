@@ -100,6 +100,88 @@ TEST(ConvBf16, MatchesItsOracleOnRandomShapes) {
     }
 }
 
+// The packed path (rings that hold bf16 channels-last rows between layers): the input packed
+// once into a wider packed activation, the layer run on row windows straight from it, into fp32
+// rows and into a channel slice of packed rows. Same kernel, same order: the fp32 output is the
+// same bits as run_rows, and the packed output is exactly those values rounded to bf16, with
+// the channels around the slice untouched.
+TEST(ConvBf16, PackedRowsGiveTheSameBits) {
+    REQUIRE_AMX();
+    test::Rng rng(test::test_seed());
+    LUCENT_SCOPED_SEED(test::test_seed());
+    struct PackedCase {
+        int64_t cin, cout, h, w, cp, out_c0;
+    };
+    const std::vector<PackedCase> cases = {{64, 32, 7, 37, 192, 64},
+                                           {32, 17, 1, 1, 64, 40},
+                                           {96, 64, 5, 70, 128, 32},
+                                           {192, 64, 3, 16, 192, 0},
+                                           {32, 3, 9, 33, 32, 29}};
+    for (const PackedCase& c : cases) {
+        SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " " +
+                     std::to_string(c.h) + "x" + std::to_string(c.w));
+        std::vector<float> w(static_cast<size_t>(c.cout * c.cin * 9)),
+            b(static_cast<size_t>(c.cout)), in(static_cast<size_t>(c.cin * c.h * c.w));
+        rng.fill(w.data(), static_cast<int64_t>(w.size()), -0.2f, 0.2f);
+        rng.fill(b.data(), c.cout);
+        rng.fill_edgy(in.data(), static_cast<int64_t>(in.size()));
+        Result<ops::Conv3x3Bf16> conv = ops::Conv3x3Bf16::create(c.cin, c.cout, w.data(), b.data(),
+                                                                 ops::Activation::kLeakyRelu, 0.2f);
+        ASSERT_TRUE(conv.ok());
+        const Bf16Case bc{c.cin, c.cout, c.h, c.w, ops::Activation::kLeakyRelu};
+        const std::vector<float> want = run_bf16(conv.value(), in, bc, 1, c.h);
+
+        ops::Context ctx;
+        ctx.k = &ops::kernels();
+        ctx.num_threads = 2;
+        const int64_t row_floats = ops::bf16_row_floats(c.w, c.cp);
+        std::vector<float> packed_in(static_cast<size_t>(row_floats * c.h), 7.0f);
+        const ops::PackedRows pin{
+            reinterpret_cast<uint16_t*>(packed_in.data()), c.h, c.w, c.cp, 0, c.h};
+        ops::pack_rows_bf16(ctx, ConstRows{in.data(), c.cin, c.h, c.w, 0, c.h, c.h * c.w}, pin);
+        std::vector<float> out(want.size(), std::nanf(""));
+        const int64_t out_cp = 96;
+        std::vector<float> packed_out(static_cast<size_t>(ops::bf16_row_floats(c.w, out_cp) * c.h),
+                                      5.0f);
+        const std::vector<float> packed_before = packed_out;
+        const ops::PackedRows pout{
+            reinterpret_cast<uint16_t*>(packed_out.data()), c.h, c.w, out_cp, 0, c.h};
+        const int64_t out_c0 = std::min<int64_t>(c.out_c0, out_cp - c.cout);
+        std::vector<float> scratch(
+            static_cast<size_t>(ops::Conv3x3Bf16::packed_scratch_floats(c.w, c.cp)));
+        for (int64_t chunk : {int64_t{1}, int64_t{2}, c.h}) {
+            for (int64_t y0 = 0; y0 < c.h; y0 += chunk) {
+                const int64_t y1 = std::min(c.h, y0 + chunk);
+                // The input window holds just rows [y0 - 1, y1 + 1) of the image.
+                const int64_t a = std::max<int64_t>(y0 - 1, 0), e = std::min(y1 + 1, c.h);
+                const ops::PackedRows window{pin.row(a), c.h, c.w, c.cp, a, e - a};
+                const Rows dst{out.data() + y0 * c.w, c.cout, c.h, c.w, y0, y1 - y0, c.h * c.w};
+                Status st =
+                    conv.value().run_packed(ctx, window, y0, y1, &dst, nullptr, 0, scratch.data());
+                ASSERT_TRUE(st.ok()) << st.message();
+                st = conv.value().run_packed(ctx, window, y0, y1, nullptr, &pout, out_c0,
+                                             scratch.data());
+                ASSERT_TRUE(st.ok()) << st.message();
+            }
+            EXPECT_EQ(out, want) << "chunks of " << chunk;
+        }
+        const uint16_t* po = reinterpret_cast<const uint16_t*>(packed_out.data());
+        const uint16_t* pb = reinterpret_cast<const uint16_t*>(packed_before.data());
+        const int64_t wx = ops::bf16_packed_width(c.w);
+        for (int64_t y = 0; y < c.h; ++y)
+            for (int64_t x = 0; x < wx; ++x)
+                for (int64_t ch = 0; ch < out_cp; ++ch) {
+                    const size_t at = static_cast<size_t>((y * wx + x) * out_cp + ch);
+                    const bool mine = x >= 1 && x <= c.w && ch >= out_c0 && ch < out_c0 + c.cout;
+                    const uint16_t expect = mine ? ops::to_bf16(want[static_cast<size_t>(
+                                                       ((ch - out_c0) * c.h + y) * c.w + x - 1)])
+                                                 : pb[at];
+                    ASSERT_EQ(po[at], expect)
+                        << "row " << y << " column " << x << " channel " << ch;
+                }
+    }
+}
+
 TEST(ConvBf16, RefusedWithoutAmxAndOnBadArguments) {
     std::vector<float> w(9, 0.1f);
     Result<ops::Conv3x3Bf16> conv =
