@@ -128,27 +128,44 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
     const int f_node =
         b.conv("conv_first", conv_first_, first_ring, 0, c.in_ch * u * u, {first_node}, f_ring, 0);
     int body_ring = f_ring, body_node = f_node;
+    // The bf16 tier keeps each RDB's dense activation packed (bf16, channels-last) between its
+    // convs, so no conv packs its input again (ops/conv_bf16.h): the RDB input is packed once,
+    // convs 1-4 write their bf16 outputs into the packed ring, conv5 writes fp32 for the
+    // residual. Every conv's input must be whole 32-channel K blocks (nf and gc multiples of
+    // 32): a partial block would read channels that a later conv of the RDB may be writing.
+    // Other widths pack per conv (ops::Conv2d::run_rows).
+    bool packed = nf % 32 == 0 && gc % 32 == 0;
+    for (const Rdb& rdb : rdbs_)
+        for (const ops::Conv2d& cv : rdb.conv) packed = packed && cv.bf16_op() != nullptr;
+    const int64_t dense_c = nf + 4 * gc;
     for (int64_t i = 0; i < c.nb; ++i) {
         // RRDB i reads x (nf channels, its own ring: the RRDB residual needs x fifteen convs
         // later, and a short-lived dense ring should not be held that long). Each RDB has a
         // dense ring of nf + 4*gc channels whose first nf are its input.
         const std::string bn = "body." + std::to_string(i);
         const int x_ring = body_ring, x_node = body_node;
-        int d_ring = s.add_ring(nf + 4 * gc, h, w);
-        int x_writer = b.copy(bn + ".input", x_ring, x_node, d_ring, nf);
+        int xin_ring = x_ring, xin_node = x_node;  // the RDB's input, fp32 (packed rings)
+        int d_ring = packed ? b.add_packed_ring(dense_c, h, w) : s.add_ring(dense_c, h, w);
+        int x_writer = packed ? b.pack_bf16(bn + ".input", x_ring, x_node, d_ring, nf, dense_c)
+                              : b.copy(bn + ".input", x_ring, x_node, d_ring, nf);
         int t_ring = -1, t_node = -1;
         for (int64_t j = 0; j < 3; ++j) {
             const Rdb& rdb = rdbs_[static_cast<size_t>(i * 3 + j)];
             const std::string rn = bn + ".rdb" + std::to_string(j + 1);
             std::vector<int> writers = {x_writer};
             for (int64_t k = 0; k < 4; ++k) {
-                const int id = b.conv(rn + ".conv" + std::to_string(k + 1), rdb.conv[k], d_ring, 0,
-                                      nf + k * gc, writers, d_ring, nf + k * gc);
+                const std::string cn = rn + ".conv" + std::to_string(k + 1);
+                const int id = packed ? b.conv_packed(cn, rdb.conv[k], d_ring, w, dense_c, writers,
+                                                      d_ring, nf + k * gc, dense_c)
+                                      : b.conv(cn, rdb.conv[k], d_ring, 0, nf + k * gc, writers,
+                                               d_ring, nf + k * gc);
                 writers.push_back(id);
             }
             int c5_ring = s.add_ring(nf, h, w);
-            int c5 =
-                b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, nf + 4 * gc, writers, c5_ring, 0);
+            int c5 = packed ? b.conv_packed(rn + ".conv5", rdb.conv[4], d_ring, w, dense_c, writers,
+                                            c5_ring, 0, 0)
+                            : b.conv(rn + ".conv5", rdb.conv[4], d_ring, 0, dense_c, writers,
+                                     c5_ring, 0);
             if (c.channel_attention) {
                 // The gate's mean spans the whole image: one more pass (which computes
                 // everything before it again) ends here.
@@ -161,11 +178,20 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
                 c5_ring = ca_ring;
             }
             // rdb = 0.2 * conv5 + x, into the next dense ring's x (or a temporary for rdb3).
-            const int next_ring = j < 2 ? s.add_ring(nf + 4 * gc, h, w) : s.add_ring(nf, h, w);
-            const int res =
-                b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer}, 1.0f, next_ring, nf);
+            // Packed: into an fp32 ring of its own, packed into the next dense ring after.
+            const int next_ring =
+                j < 2 && !packed ? s.add_ring(dense_c, h, w) : s.add_ring(nf, h, w);
+            const int res = packed ? b.axpby(rn, c5_ring, {c5}, kResidualScale, xin_ring,
+                                             {xin_node}, 1.0f, next_ring, nf)
+                                   : b.axpby(rn, c5_ring, {c5}, kResidualScale, d_ring, {x_writer},
+                                             1.0f, next_ring, nf);
             s.add_trace(res, rn, "rdb (0.2 * conv5 + x)");
-            if (j < 2) {
+            if (j < 2 && packed) {
+                xin_ring = next_ring;
+                xin_node = res;
+                d_ring = b.add_packed_ring(dense_c, h, w);
+                x_writer = b.pack_bf16(rn + ".pack", next_ring, res, d_ring, nf, dense_c);
+            } else if (j < 2) {
                 d_ring = next_ring;
                 x_writer = res;
             } else {

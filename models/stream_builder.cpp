@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "engine/threading.h"
+#include "ops/conv_bf16.h"
 #include "ops/elementwise.h"
 
 namespace lucent::models {
@@ -154,6 +155,93 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
                 float* row = dst.row(i / dst.rows, y0 + i % dst.rows);
                 k.activation(row, row, dst.w, ops::kActSigmoid, 0.0f);
             });
+        }
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+namespace {
+
+ops::PackedRows packed_rows(const RowRing& ring, int64_t w, int64_t cp, int64_t y0, int64_t y1) {
+    const Rows r = ring.rows(0, 1, y0, y1);
+    return ops::PackedRows{reinterpret_cast<uint16_t*>(r.data), ring.height(), w, cp, y0, y1 - y0};
+}
+
+}  // namespace
+
+int StreamBuilder::add_packed_ring(int64_t cp, int64_t h, int64_t w) {
+    return s_.add_ring(1, h, ops::bf16_row_floats(w, cp));
+}
+
+int StreamBuilder::pack_bf16(const std::string& name, int in_ring, int producer, int out_ring,
+                             int64_t nc, int64_t cp) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    n.inputs.push_back({producer, same_rows(), -1});
+    Stream* s = &s_;
+    const int64_t w = s_.ring(in_ring).width();
+    n.run = [s, in_ring, out_ring, nc, cp, w](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                              float*) {
+        ops::pack_rows_bf16(ctx, s->ring(in_ring).rows(0, nc, y0, y1),
+                            packed_rows(s->ring(out_ring), w, cp, y0, y1));
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
+int StreamBuilder::conv_packed(const std::string& name, const ops::Conv2d& cv, int in_ring,
+                               int64_t px, int64_t in_cp, const std::vector<int>& producers,
+                               int out_ring, int64_t oc0, int64_t out_cp) {
+    StreamNode n;
+    n.name = name;
+    const int64_t h = s_.ring(in_ring).height();
+    n.out_h = h;
+    n.ring = out_ring;
+    const ops::Conv2d* c = &cv;
+    for (int p : producers) {
+        StreamNode::Input in;
+        in.node = p;
+        in.rows = [c, h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+            c->input_rows(y0, y1, h, a, b);
+        };
+        n.inputs.push_back(std::move(in));
+    }
+    Stream* s = &s_;
+    const int64_t oc = cv.params().out_ch;
+    // Packed rings hold no fp32 rows to trace: a packed output is reported by the node itself.
+    const std::string op = conv_op(cv.params());
+    if (out_cp == 0) {
+        n.out_c0 = oc0;
+        n.out_nc = oc;
+        n.traces.push_back({name, op});
+    }
+    n.scratch = [px, in_cp](int64_t, int) {
+        return ops::Conv3x3Bf16::packed_scratch_floats(px, in_cp);
+    };
+    n.run = [s, c, in_ring, in_cp, out_ring, oc0, out_cp, oc, px, h, name, op](
+                const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {
+        int64_t a = 0, b = 0;
+        c->input_rows(y0, y1, h, &a, &b);
+        const ops::PackedRows in = packed_rows(s->ring(in_ring), px, in_cp, a, b);
+        if (out_cp == 0) {
+            const Rows dst = s->ring(out_ring).rows(oc0, oc, y0, y1);
+            return c->bf16_op()->run_packed(ctx, in, y0, y1, &dst, nullptr, 0, scratch);
+        }
+        const ops::PackedRows dst = packed_rows(s->ring(out_ring), px, out_cp, y0, y1);
+        LUCENT_RETURN_IF_ERROR(
+            c->bf16_op()->run_packed(ctx, in, y0, y1, nullptr, &dst, oc0, scratch));
+        if (ctx.trace != nullptr && y0 == 0 && y1 == h) {
+            // Whole plans trace layer by layer: unpack this layer's channels for the report.
+            std::vector<float> t(static_cast<size_t>(oc * h * px));
+            for (int64_t ch = 0; ch < oc; ++ch)
+                for (int64_t y = 0; y < h; ++y)
+                    for (int64_t x = 0; x < px; ++x)
+                        t[static_cast<size_t>((ch * h + y) * px + x)] =
+                            ops::from_bf16(dst.row(y)[(x + 1) * out_cp + oc0 + ch]);
+            (*ctx.trace)(name, op.c_str(), ConstTensorView{t.data(), Shape{1, oc, h, px}});
         }
         return Status();
     };

@@ -39,6 +39,21 @@ class StreamBuilder {
     int conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0, int64_t nc,
              const std::vector<int>& producers, int out_ring, int64_t oc0,
              ops::Activation post = ops::Activation::kNone);
+    // The bf16 tier's packed rings (ops::PackedRows, ops/conv_bf16.h): a ring of one "channel"
+    // whose rows are packed rows of `w` pixels and `cp` bf16 channels (floats as storage).
+    int add_packed_ring(int64_t cp, int64_t h, int64_t w);
+    // Packs channels [0, nc) of fp32 ring `in_ring` into channels [0, nc) of packed ring
+    // `out_ring` (cp channels).
+    int pack_bf16(const std::string& name, int in_ring, int producer, int out_ring, int64_t nc,
+                  int64_t cp);
+    // A bf16 conv node (cv.bf16_op()) reading channels [0, cv's in_ch) of packed ring
+    // `in_ring` (px pixels wide, in_cp channels), written by `producers`; it writes fp32 channels
+    // [oc0, oc0 + out_ch) of out_ring when out_cp is 0, else bf16 channels [oc0, ...) of packed
+    // ring out_ring (out_cp channels). Traced under `name` like conv() (packed outputs converted
+    // for the report).
+    int conv_packed(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t px,
+                    int64_t in_cp, const std::vector<int>& producers, int out_ring, int64_t oc0,
+                    int64_t out_cp);
     // out = a * x + b * y over nc channels (x, y: channel 0.. of their rings, same rows).
     int axpby(const std::string& name, int x_ring, const std::vector<int>& x_nodes, float a,
               int y_ring, const std::vector<int>& y_nodes, float b, int out_ring, int64_t nc);

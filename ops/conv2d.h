@@ -74,6 +74,8 @@ class Conv2d {
     const Conv2dParams& params() const { return p_; }
     // True when run() uses Winograd F(2x2, 3x3).
     bool uses_winograd() const { return winograd_; }
+    // The bf16 layer this conv runs as (params().bf16), else null.
+    const Conv3x3Bf16* bf16_op() const { return bf16_.get(); }
 
   private:
     // Per-thread scratch layout of run_rows() for out_rows output rows of an in_w wide input.

@@ -182,11 +182,12 @@ Status Conv3x3Bf16::run_packed(const Context& ctx, const PackedRows& in, int64_t
                            static_cast<long long>(y0), static_cast<long long>(y1),
                            static_cast<long long>(cin_), static_cast<long long>(cout_));
     if (y1 <= y0) return Status();
-    uint16_t* zero = reinterpret_cast<uint16_t*>(scratch);
-    std::fill(zero, zero + in.row_u16(), uint16_t{0});
-    // Input rows relative to output row y0: [-1, rows + 1) where the image has them.
+    // Input rows relative to output row y0: [-1, rows + 1) where the image has them; the rows
+    // past the image's top and bottom read a zero row.
     const int32_t lo = y0 > 0 ? -1 : 0;
     const int32_t hi = static_cast<int32_t>(y1 < in.h ? y1 - y0 + 1 : y1 - y0);
+    uint16_t* zero = reinterpret_cast<uint16_t*>(scratch);
+    if (y0 == 0 || y1 == in.h) std::fill(zero, zero + in.row_u16(), uint16_t{0});
     run_kernel(ctx, in.row(y0), in.row_u16(), lo, hi, zero, in.cp, y1 - y0, in.w,
                out != nullptr ? out->row(0, y0) : nullptr, out != nullptr ? out->cs : 0,
                packed_out != nullptr ? packed_out->row(y0) : nullptr,

@@ -72,7 +72,8 @@ class Conv3x3Bf16 {
     Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
     // Output rows [y0, y1) from packed input rows (channels [0, cin) of `in`, which holds rows
-    // [y0 - 1, y1 + 1) clipped to the image; cin a multiple of 32), into fp32 rows `out` (rows
+    // [y0 - 1, y1 + 1) clipped to the image; cin a multiple of 32, so that no K block reads a
+    // channel another layer may be writing), into fp32 rows `out` (rows
     // [y0, y1)) or, when `packed_out` is set, into channels [out_c0, out_c0 + cout) of its
     // rows [y0, y1). scratch: packed_scratch_floats(in.w, in.cp) floats (a zero row).
     Status run_packed(const Context& ctx, const PackedRows& in, int64_t y0, int64_t y1,

@@ -10,7 +10,7 @@ import unittest
 import numpy as np
 import torch
 
-from common import TempDir, check_contract, run_convert, run_lucent
+from common import TempDir, check_contract, run_convert, run_lucent, to_u8
 from reference_models import SSR, ssr_state_dict_as
 
 SEED = int(os.environ.get("LUCENT_TEST_SEED", "1234"))
@@ -173,6 +173,36 @@ class SsrEndToEnd(unittest.TestCase):
             for t, o in zip((2, 3, 5), outs[1:]):
                 self.assertTrue(np.array_equal(outs[0], o), f"--threads {t} differs from --threads 1")
             check_contract(self, outs[0], torch_forward(model, x), False, "37x29 fastest path")
+
+    def test_bf16_packed_dense_blocks(self):
+        # Real-ESRGAN widths (nf 64, gc 32) keep each dense block packed in bf16 between its
+        # convs (models/ssr_stream.cpp): every thread count and stripe height gives the same
+        # bits, and the output keeps the bf16 error contract against the fp32 path.
+        kwargs, _, _ = VARIANTS["realesrgan_widths"]
+        model = make_model(kwargs, SEED + 301)
+        x = np.random.default_rng(SEED + 1).random((37, 29, 3), dtype=np.float32)
+        with TempDir() as tmp:
+            pth, lcw = os.path.join(tmp, "m.pth"), os.path.join(tmp, "m.lcw")
+            torch.save(model.state_dict(), pth)
+            self.assertEqual(run_convert(pth, lcw).returncode, 0)
+            np.save(os.path.join(tmp, "in.npy"), x)
+            r = run_lucent("upscale", "--model", lcw, "--precision", "bf16",
+                           os.path.join(tmp, "in.npy"), os.path.join(tmp, "probe.npy"))
+            if r.returncode != 0 and "AMX" in r.stderr:
+                self.skipTest("amx: not available on this CPU/OS")
+            ref = self.upscale(tmp, lcw, x, "--precision", "bf16", "--threads", "1")
+            for t in (2, 3):
+                for rows in ("1", "5", "64"):
+                    got = self.upscale(tmp, lcw, x, "--precision", "bf16", "--threads", str(t),
+                                       "--stripe-rows", rows)
+                    self.assertTrue(np.array_equal(ref, got), f"--threads {t} --stripe-rows {rows}")
+            fp32 = self.upscale(tmp, lcw, x)
+            a, b = to_u8(fp32), to_u8(ref)
+            worst = int(np.abs(a - b).max())
+            mse = float(((a - b) ** 2).mean())
+            psnr = 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+            self.assertLessEqual(worst, 8)
+            self.assertGreaterEqual(psnr, 50.0)
 
 
 if __name__ == "__main__":
