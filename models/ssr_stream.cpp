@@ -211,25 +211,48 @@ Result<std::unique_ptr<StreamRun>> Ssr::build_stream(const Shape& in, int64_t st
     int cur_ring = s.add_ring(nf, h, w);
     int cur = b.axpby("trunk", f_ring, {f_node}, 1.0f, cb_ring, {cb}, 1.0f, cur_ring, nf);
     int64_t ch = h, cw = w;
-    for (size_t q = 0; q < c.up_factors.size(); ++q) {
-        const int64_t r = c.up_factors[q];
-        const std::string name = "conv_up" + std::to_string(q + 1);
-        if (c.pixelshuffle) {
-            const int a_ring = s.add_ring(nf * r * r, ch, cw);
-            const int a = b.conv(name, conv_up_[q], cur_ring, 0, nf, {cur}, a_ring, 0);
-            cur_ring = s.add_ring(nf, ch * r, cw * r);
-            cur = b.resample(name + ".shuffle", false, r, a_ring, a, cur_ring);
-        } else {
-            const int up_ring = s.add_ring(nf, ch * r, cw * r);
-            const int up = b.resample(name + ".nearest", true, r, cur_ring, cur, up_ring);
-            cur_ring = s.add_ring(nf, ch * r, cw * r);
-            cur = b.conv(name, conv_up_[q], up_ring, 0, nf, {up}, cur_ring, 0);
+    // bf16 with nearest upsampling: the chain from the trunk to conv_hr stays packed (packed
+    // once at the trunk's resolution; upsampling copies packed pixels; conv_hr writes fp32 for
+    // the fp32 conv_last), where nf is whole K blocks.
+    bool packed_up = !c.pixelshuffle && nf % 32 == 0 && conv_hr_.bf16_op() != nullptr;
+    for (const ops::Conv2d& cv : conv_up_) packed_up = packed_up && cv.bf16_op() != nullptr;
+    int hr_ring = -1, hr = -1;
+    if (packed_up) {
+        int p_ring = b.add_packed_ring(nf, ch, cw);
+        int p = b.pack_bf16("conv_up.pack", cur_ring, cur, p_ring, nf, nf);
+        for (size_t q = 0; q < c.up_factors.size(); ++q) {
+            const int64_t r = c.up_factors[q];
+            const std::string name = "conv_up" + std::to_string(q + 1);
+            const int up_ring = b.add_packed_ring(nf, ch * r, cw * r);
+            const int up = b.nearest_packed(name + ".nearest", p_ring, p, up_ring, r, cw, nf);
+            ch *= r;
+            cw *= r;
+            p_ring = b.add_packed_ring(nf, ch, cw);
+            p = b.conv_packed(name, conv_up_[q], up_ring, cw, nf, {up}, p_ring, 0, nf);
         }
-        ch *= r;
-        cw *= r;
+        hr_ring = s.add_ring(nf, ch, cw);
+        hr = b.conv_packed("conv_hr", conv_hr_, p_ring, cw, nf, {p}, hr_ring, 0, 0);
+    } else {
+        for (size_t q = 0; q < c.up_factors.size(); ++q) {
+            const int64_t r = c.up_factors[q];
+            const std::string name = "conv_up" + std::to_string(q + 1);
+            if (c.pixelshuffle) {
+                const int a_ring = s.add_ring(nf * r * r, ch, cw);
+                const int a = b.conv(name, conv_up_[q], cur_ring, 0, nf, {cur}, a_ring, 0);
+                cur_ring = s.add_ring(nf, ch * r, cw * r);
+                cur = b.resample(name + ".shuffle", false, r, a_ring, a, cur_ring);
+            } else {
+                const int up_ring = s.add_ring(nf, ch * r, cw * r);
+                const int up = b.resample(name + ".nearest", true, r, cur_ring, cur, up_ring);
+                cur_ring = s.add_ring(nf, ch * r, cw * r);
+                cur = b.conv(name, conv_up_[q], up_ring, 0, nf, {up}, cur_ring, 0);
+            }
+            ch *= r;
+            cw *= r;
+        }
+        hr_ring = s.add_ring(nf, ch, cw);
+        hr = b.conv("conv_hr", conv_hr_, cur_ring, 0, nf, {cur}, hr_ring, 0);
     }
-    const int hr_ring = s.add_ring(nf, ch, cw);
-    const int hr = b.conv("conv_hr", conv_hr_, cur_ring, 0, nf, {cur}, hr_ring, 0);
     const int last_ring = s.add_ring(c.out_ch, ch, cw);
     const int last = b.conv("conv_last", conv_last_, hr_ring, 0, nf, {hr}, last_ring, 0);
     sinks.push_back(b.sink(last_ring, last, os.h, os.w));

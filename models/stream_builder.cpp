@@ -9,6 +9,23 @@
 
 namespace lucent::models {
 
+namespace {
+
+// A conv node's inputs: from each producer, the rows the conv reads (its window, clipped).
+void add_conv_inputs(StreamNode* n, const ops::Conv2d* c, int64_t in_h,
+                     const std::vector<int>& producers) {
+    for (int p : producers) {
+        StreamNode::Input in;
+        in.node = p;
+        in.rows = [c, in_h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
+            c->input_rows(y0, y1, in_h, a, b);
+        };
+        n->inputs.push_back(std::move(in));
+    }
+}
+
+}  // namespace
+
 RowsFn same_rows() {
     return [](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
         *a = y0;
@@ -120,14 +137,7 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
     n.step = cv.uses_winograd() ? 2 : 1;
     n.ring = out_ring;
     const ops::Conv2d* c = &cv;
-    for (int p : producers) {
-        StreamNode::Input in;
-        in.node = p;
-        in.rows = [c, in_h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
-            c->input_rows(y0, y1, in_h, a, b);
-        };
-        n.inputs.push_back(std::move(in));
-    }
+    add_conv_inputs(&n, c, in_h, producers);
     n.scratch = [c, in_w](int64_t rows, int threads) {
         return c->scratch_floats(in_w, rows, threads);
     };
@@ -192,6 +202,25 @@ int StreamBuilder::pack_bf16(const std::string& name, int in_ring, int producer,
     return s_.add_node(std::move(n));
 }
 
+int StreamBuilder::nearest_packed(const std::string& name, int in_ring, int producer, int out_ring,
+                                  int64_t r, int64_t in_w, int64_t cp) {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    n.inputs.push_back({producer, divided_rows(r), -1});
+    Stream* s = &s_;
+    n.run = [s, in_ring, out_ring, r, in_w, cp](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                                float*) {
+        const ops::PackedRows src =
+            packed_rows(s->ring(in_ring), in_w, cp, y0 / r, (y1 - 1) / r + 1);
+        ops::upsample_nearest_packed(ctx, src, r,
+                                     packed_rows(s->ring(out_ring), in_w * r, cp, y0, y1));
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
+
 int StreamBuilder::conv_packed(const std::string& name, const ops::Conv2d& cv, int in_ring,
                                int64_t px, int64_t in_cp, const std::vector<int>& producers,
                                int out_ring, int64_t oc0, int64_t out_cp) {
@@ -201,14 +230,7 @@ int StreamBuilder::conv_packed(const std::string& name, const ops::Conv2d& cv, i
     n.out_h = h;
     n.ring = out_ring;
     const ops::Conv2d* c = &cv;
-    for (int p : producers) {
-        StreamNode::Input in;
-        in.node = p;
-        in.rows = [c, h](int64_t y0, int64_t y1, int64_t* a, int64_t* b) {
-            c->input_rows(y0, y1, h, a, b);
-        };
-        n.inputs.push_back(std::move(in));
-    }
+    add_conv_inputs(&n, c, h, producers);
     Stream* s = &s_;
     const int64_t oc = cv.params().out_ch;
     // Packed rings hold no fp32 rows to trace: a packed output is reported by the node itself.

@@ -46,6 +46,10 @@ class StreamBuilder {
     // `out_ring` (cp channels).
     int pack_bf16(const std::string& name, int in_ring, int producer, int out_ring, int64_t nc,
                   int64_t cp);
+    // Nearest upsampling by r of packed ring `in_ring` (in_w pixels, cp channels) into packed
+    // ring `out_ring` (in_w * r pixels).
+    int nearest_packed(const std::string& name, int in_ring, int producer, int out_ring, int64_t r,
+                       int64_t in_w, int64_t cp);
     // A bf16 conv node (cv.bf16_op()) reading channels [0, cv's in_ch) of packed ring
     // `in_ring` (px pixels wide, in_cp channels), written by `producers`; it writes fp32 channels
     // [oc0, oc0 + out_ch) of out_ring when out_cp is 0, else bf16 channels [oc0, ...) of packed

@@ -27,6 +27,21 @@ void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out) {
     });
 }
 
+void upsample_nearest_packed(const Context& ctx, const PackedRows& in, int64_t r,
+                             const PackedRows& out) {
+    const int64_t wx = bf16_packed_width(out.w), cp = out.cp;
+    const size_t pixel_bytes = static_cast<size_t>(cp) * sizeof(uint16_t);
+    parallel_for(out.rows, ctx.num_threads, [&](int64_t i) {
+        const int64_t y = out.row0 + i;
+        const uint16_t* src = in.row(y / r);
+        uint16_t* dst = out.row(y);
+        std::memset(dst, 0, pixel_bytes);
+        for (int64_t x = 0; x < out.w; ++x)
+            std::memcpy(dst + (x + 1) * cp, src + (x / r + 1) * in.cp, pixel_bytes);
+        std::memset(dst + (out.w + 1) * cp, 0, pixel_bytes * static_cast<size_t>(wx - out.w - 1));
+    });
+}
+
 uint16_t to_bf16(float v) {
     uint32_t u;
     std::memcpy(&u, &v, sizeof u);

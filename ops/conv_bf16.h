@@ -61,6 +61,12 @@ inline int64_t bf16_row_floats(int64_t width, int64_t cp) {
 // by row. AMX tier only (amx_ready()).
 void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out);
 
+// Nearest upsampling by r of packed rows: output rows [out.row0, out.end()) from the input
+// rows they repeat (rows [out.row0 / r, (out.end() - 1) / r] of `in`), channels [0, cp) of
+// every pixel copied, padding columns zeroed; threaded by row.
+void upsample_nearest_packed(const Context& ctx, const PackedRows& in, int64_t r,
+                             const PackedRows& out);
+
 class Conv3x3Bf16 {
   public:
     Conv3x3Bf16() = default;
