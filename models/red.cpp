@@ -84,8 +84,9 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(wf.check_tensors(expected_tensors(c)));
     const ops::Conv2dAlgo algo = opts.conv_algo;
     auto load = [&](const std::string& name, ops::Conv2dParams p, ops::Conv2d* out) {
-        // enc2 and dec1 are RED's 3x3 stride-1 layers between the first and the last.
-        p.bf16 = opts.bf16 && (name == "enc2" || name == "dec1");
+        // enc2 and dec1 are RED's 3x3 stride-1 layers between the first and the last; the
+        // pyramid fuse is its largest 1x1 (the stages run on pooled bins of a few pixels).
+        p.bf16 = opts.bf16 && (name == "enc2" || name == "dec1" || name == "ppm.fuse");
         return load_conv(wf, name, p, k, out);
     };
     LUCENT_RETURN_IF_ERROR(load("enc0", conv(c.in_ch, c.c0, 3, 1, true, algo), &m->enc0_));
@@ -118,6 +119,7 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     up.pad_h = up.pad_w = 1;
     up.act = ops::Activation::kLeakyRelu;
     up.slope = kSlope;
+    up.bf16 = opts.bf16;  // the decoder's upsampling: RED's largest layer
     Result<std::vector<float>> uw = wf.tensor_f32("up.weight");
     Result<std::vector<float>> ub = wf.tensor_f32("up.bias");
     if (!uw.ok()) return uw.status();

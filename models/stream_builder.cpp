@@ -241,7 +241,7 @@ int StreamBuilder::conv_packed(const std::string& name, const ops::Conv2d& cv, i
         n.traces.push_back({name, op});
     }
     n.scratch = [px, in_cp](int64_t, int) {
-        return ops::Conv3x3Bf16::packed_scratch_floats(px, in_cp);
+        return ops::ConvBf16::packed_scratch_floats(px, in_cp);
     };
     n.run = [s, c, in_ring, in_cp, out_ring, oc0, out_cp, oc, px, h, name, op](
                 const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {

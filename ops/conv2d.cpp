@@ -227,16 +227,18 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     c.p_ = p;
     c.k_ = &k;
     if (p.bf16) {
-        const bool shape_ok = p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 &&
+        const int64_t ks = p.kernel_h;
+        const bool shape_ok = (ks == 1 || ks == 3) && p.kernel_w == ks && p.stride_h == 1 &&
                               p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
-                              p.pad_top == 1 && p.pad_bottom == 1 && p.pad_left == 1 &&
-                              p.pad_right == 1;
+                              p.pad_top == ks / 2 && p.pad_bottom == ks / 2 &&
+                              p.pad_left == ks / 2 && p.pad_right == ks / 2;
         if (!shape_ok)
-            return make_status(StatusCode::kUnsupported,
-                               "conv2d in bf16 supports 3x3, stride 1, padding 1 layers only");
+            return make_status(
+                StatusCode::kUnsupported,
+                "conv2d in bf16 supports 3x3 padding-1 and 1x1 stride-1 layers only");
         LUCENT_ASSIGN_OR_RETURN(
-            Conv3x3Bf16 b, Conv3x3Bf16::create(p.in_ch, p.out_ch, weight, bias, p.act, p.slope));
-        c.bf16_ = std::make_shared<const Conv3x3Bf16>(std::move(b));
+            ConvBf16 b, ConvBf16::create(p.in_ch, p.out_ch, ks, weight, bias, p.act, p.slope));
+        c.bf16_ = std::make_shared<const ConvBf16>(std::move(b));
         return c;
     }
     const int64_t ntaps = p.kernel_h * p.kernel_w;

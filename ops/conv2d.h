@@ -38,7 +38,7 @@ struct Conv2dParams {
     Activation act = Activation::kNone;  // kNone, kRelu or kLeakyRelu
     float slope = 0.2f;                  // for kLeakyRelu
     Conv2dAlgo algo = Conv2dAlgo::kAuto;
-    // The bf16 precision tier (ops/conv_bf16.h, AMX): 3x3, stride 1, padding 1 layers only;
+    // The bf16 precision tier (ops/conv_bf16.h, AMX): 3x3 padding-1 and 1x1 stride-1 layers only;
     // create() fails with kUnsupported for other shapes or without AMX.
     bool bf16 = false;
 
@@ -75,7 +75,7 @@ class Conv2d {
     // True when run() uses Winograd F(2x2, 3x3).
     bool uses_winograd() const { return winograd_; }
     // The bf16 layer this conv runs as (params().bf16), else null.
-    const Conv3x3Bf16* bf16_op() const { return bf16_.get(); }
+    const ConvBf16* bf16_op() const { return bf16_.get(); }
 
   private:
     // Per-thread scratch layout of run_rows() for out_rows output rows of an in_w wide input.
@@ -94,9 +94,9 @@ class Conv2d {
     const KernelTable* k_ = nullptr;
     std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
     bool winograd_ = false;
-    std::vector<float> wino_packed_;           // [16][blocks][in_ch][ocb]: G g G^T per position
-    std::vector<float> bias_;                  // [blocks * ocb], zero-padded
-    std::shared_ptr<const Conv3x3Bf16> bf16_;  // params().bf16: the layer runs here instead
+    std::vector<float> wino_packed_;        // [16][blocks][in_ch][ocb]: G g G^T per position
+    std::vector<float> bias_;               // [blocks * ocb], zero-padded
+    std::shared_ptr<const ConvBf16> bf16_;  // params().bf16: the layer runs here instead
 };
 
 // Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into

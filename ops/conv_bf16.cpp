@@ -1,7 +1,8 @@
-// Conv3x3Bf16 driver: weight packing at create(), input packing and row threading per run.
+// ConvBf16 driver: weight packing at create(), input packing and row threading per run.
 #include "ops/conv_bf16.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/amx.h"
@@ -57,17 +58,47 @@ float from_bf16(uint16_t b) {
     return v;
 }
 
-Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* weight,
-                                        const float* bias, Activation act, float slope) {
+Result<ConvBf16> ConvBf16::create(int64_t cin, int64_t cout, int64_t k, const float* weight,
+                                  const float* bias, Activation act, float slope) {
+    if (k != 1 && k != 3)
+        return make_status(StatusCode::kInvalidArgument, "ConvBf16: kernel %lld is not 1 or 3",
+                           static_cast<long long>(k));
+    std::vector<int> dy, dx;
+    for (int64_t t = 0; t < k * k; ++t) {
+        dy.push_back(static_cast<int>(t / k - k / 2));
+        dx.push_back(static_cast<int>(t % k - k / 2));
+    }
+    return create_taps(cin, cout, dy, dx, weight, bias, act, slope);
+}
+
+Result<ConvBf16> ConvBf16::create_taps(int64_t cin, int64_t cout, const std::vector<int>& tap_dy,
+                                       const std::vector<int>& tap_dx, const float* weight,
+                                       const float* bias, Activation act, float slope) {
     if (!amx_ready())
         return make_status(StatusCode::kUnsupported,
                            "bf16 convolutions need AMX (amx_bf16, amx_tile and the OS's tile "
                            "permission); this CPU or OS does not offer them");
     if (cin < 1 || cout < 1 || weight == nullptr)
         return make_status(StatusCode::kInvalidArgument,
-                           "Conv3x3Bf16: cin %lld and cout %lld must be >= 1 with weights",
+                           "ConvBf16: cin %lld and cout %lld must be >= 1 with weights",
                            static_cast<long long>(cin), static_cast<long long>(cout));
-    Conv3x3Bf16 c;
+    const int64_t ntaps = static_cast<int64_t>(tap_dy.size());
+    bool taps_ok = ntaps >= 1 && ntaps <= kBf16MaxTaps && tap_dx.size() == tap_dy.size();
+    for (int64_t t = 0; taps_ok && t < ntaps; ++t)
+        taps_ok = std::abs(tap_dy[static_cast<size_t>(t)]) <= 1 &&
+                  std::abs(tap_dx[static_cast<size_t>(t)]) <= 1;
+    if (!taps_ok)
+        return make_status(StatusCode::kInvalidArgument,
+                           "ConvBf16: %lld taps; 1 to %lld taps with offsets in [-1, 1] are "
+                           "supported",
+                           static_cast<long long>(ntaps), static_cast<long long>(kBf16MaxTaps));
+    ConvBf16 c;
+    c.ntaps_ = ntaps;
+    for (int64_t t = 0; t < ntaps; ++t) {
+        c.tap_dy_[t] = static_cast<int8_t>(tap_dy[static_cast<size_t>(t)]);
+        c.tap_dx_[t] = static_cast<int8_t>(tap_dx[static_cast<size_t>(t)]);
+        c.halo_ = std::max<int64_t>(c.halo_, std::abs(tap_dy[static_cast<size_t>(t)]));
+    }
     c.cin_ = cin;
     c.cout_ = cout;
     c.cp_ = round_up(cin, kBf16KBlock);
@@ -77,22 +108,22 @@ Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* 
         c.slope_ = act == Activation::kRelu ? 0.0f : slope;
     } else if (act != Activation::kNone) {
         return make_status(StatusCode::kInvalidArgument,
-                           "Conv3x3Bf16: the epilogue fuses none, ReLU or LeakyReLU only");
+                           "ConvBf16: the epilogue fuses none, ReLU or LeakyReLU only");
     }
     const int64_t kblocks = c.cp_ / kBf16KBlock;
     // Two bf16 per float of the (zeroed, 64-byte aligned) buffer.
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer wbuf,
-                            AlignedBuffer::create(c.nblocks_ * 9 * kblocks * 16 * 16));
+                            AlignedBuffer::create(c.nblocks_ * ntaps * kblocks * 16 * 16));
     uint16_t* packed = reinterpret_cast<uint16_t*>(wbuf.data());
     for (int64_t o = 0; o < cout; ++o)
-        for (int64_t t = 0; t < 9; ++t)
+        for (int64_t t = 0; t < ntaps; ++t)
             for (int64_t i = 0; i < cin; ++i) {
                 // Tile row: input channel pair (i % 32) / 2; column: output o % 16, then i % 2.
                 const int64_t nb = o / 16, kb = i / 32;
-                const size_t at =
-                    static_cast<size_t>((((nb * 9 + t) * kblocks + kb) * 16 + (i % 32) / 2) * 32 +
-                                        (o % 16) * 2 + i % 2);
-                packed[at] = to_bf16(weight[(o * cin + i) * 9 + t]);
+                const size_t at = static_cast<size_t>(
+                    (((nb * ntaps + t) * kblocks + kb) * 16 + (i % 32) / 2) * 32 + (o % 16) * 2 +
+                    i % 2);
+                packed[at] = to_bf16(weight[(o * cin + i) * ntaps + t]);
             }
     c.w_ = std::make_shared<const AlignedBuffer>(std::move(wbuf));
     c.bias_.assign(static_cast<size_t>(c.nblocks_ * kBf16Tile), 0.0f);
@@ -100,15 +131,15 @@ Result<Conv3x3Bf16> Conv3x3Bf16::create(int64_t cin, int64_t cout, const float* 
     return c;
 }
 
-int64_t Conv3x3Bf16::scratch_floats(int64_t in_w, int64_t out_rows, int) const {
-    // The packed rows: (out_rows + 2) rows of cp bf16 channels per column.
-    return (out_rows + 2) * bf16_row_floats(in_w, cp_);
+int64_t ConvBf16::scratch_floats(int64_t in_w, int64_t out_rows, int) const {
+    // The packed rows: out_rows and the halo rows, cp bf16 channels per column.
+    return (out_rows + 2 * halo_) * bf16_row_floats(in_w, cp_);
 }
 
-void Conv3x3Bf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
-                             int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows,
-                             int64_t width, float* out, int64_t out_cs, uint16_t* packed_out,
-                             int64_t out_prs, int64_t out_cp, int64_t out_c0) const {
+void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
+                          int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows,
+                          int64_t width, float* out, int64_t out_cs, uint16_t* packed_out,
+                          int64_t out_prs, int64_t out_cp, int64_t out_c0) const {
     // Contiguous row ranges per thread: one tile configuration per range (configuring and
     // releasing the tiles per row cost as much as the row's compute on small widths).
     const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), rows);
@@ -124,6 +155,9 @@ void Conv3x3Bf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_
         a.zero = zero;
         a.in_cp = static_cast<int32_t>(in_cp);
         a.kblocks = static_cast<int32_t>(cp_ / kBf16KBlock);
+        a.ntaps = static_cast<int32_t>(ntaps_);
+        std::copy(tap_dy_, tap_dy_ + ntaps_, a.tap_dy);
+        std::copy(tap_dx_, tap_dx_ + ntaps_, a.tap_dx);
         a.w = reinterpret_cast<const uint16_t*>(w_->data());
         a.bias = bias_.data();
         a.nblocks = static_cast<int32_t>(nblocks_);
@@ -142,14 +176,14 @@ void Conv3x3Bf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_
         a.width = static_cast<int32_t>(width);
         a.act = act_;
         a.slope = slope_;
-        amx::conv3x3_bf16_rows(a);
+        amx::conv_bf16_rows(a);
     });
 }
 
-Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+Status ConvBf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
     if (in.c != cin_ || out.c != cout_ || in.w != out.w || in.h != out.h)
         return make_status(StatusCode::kInvalidArgument,
-                           "Conv3x3Bf16: input %lldx%lldx%lld and output %lldx%lldx%lld do not "
+                           "ConvBf16: input %lldx%lldx%lld and output %lldx%lldx%lld do not "
                            "fit a 3x3 padding-1 convolution of %lld -> %lld channels",
                            static_cast<long long>(in.c), static_cast<long long>(in.h),
                            static_cast<long long>(in.w), static_cast<long long>(out.c),
@@ -163,46 +197,49 @@ Status Conv3x3Bf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* 
     }
     const int64_t wp = bf16_packed_width(in.w);
     const int64_t row_u16 = wp * cp_;
+    const int64_t halo = halo_;
     uint16_t* packed = reinterpret_cast<uint16_t*>(scratch);
-    // Packed row r holds input row out.row0 - 1 + r (zero outside the image).
-    parallel_for(out.rows + 2, ctx.num_threads, [&](int64_t r) {
-        const int64_t y = out.row0 - 1 + r;
+    // Packed row r holds input row out.row0 - halo + r (zero outside the image).
+    parallel_for(out.rows + 2 * halo, ctx.num_threads, [&](int64_t r) {
+        const int64_t y = out.row0 - halo + r;
         const float* src = y >= 0 && y < in.h ? in.row(0, y) : nullptr;
         amx::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_), static_cast<int32_t>(in.w),
                            packed + r * row_u16, static_cast<int32_t>(cp_),
                            static_cast<int32_t>(wp));
     });
-    run_kernel(ctx, packed + row_u16, row_u16, -1, static_cast<int32_t>(out.rows + 1), nullptr, cp_,
-               out.rows, out.w, out.row(0, out.row0), out.cs, nullptr, 0, 0, 0);
+    run_kernel(ctx, packed + halo * row_u16, row_u16, static_cast<int32_t>(-halo),
+               static_cast<int32_t>(out.rows + halo), nullptr, cp_, out.rows, out.w,
+               out.row(0, out.row0), out.cs, nullptr, 0, 0, 0);
     return Status();
 }
 
-Status Conv3x3Bf16::run_packed(const Context& ctx, const PackedRows& in, int64_t y0, int64_t y1,
-                               const Rows* out, const PackedRows* packed_out, int64_t out_c0,
-                               float* scratch) const {
+Status ConvBf16::run_packed(const Context& ctx, const PackedRows& in, int64_t y0, int64_t y1,
+                            const Rows* out, const PackedRows* packed_out, int64_t out_c0,
+                            float* scratch) const {
     const bool fits_out = packed_out != nullptr
                               ? packed_out->w == in.w && packed_out->h == in.h && out_c0 >= 0 &&
                                     out_c0 + cout_ <= packed_out->cp && packed_out->row0 <= y0 &&
                                     packed_out->row0 + packed_out->rows >= y1
                               : out != nullptr && out->c == cout_ && out->w == in.w &&
                                     out->h == in.h && out->row0 == y0 && out->end() == y1;
-    if (cin_ % kBf16KBlock != 0 || in.cp < cin_ || in.cp % kBf16KBlock != 0 || !fits_out ||
-        scratch == nullptr || y0 < 0 || y1 > in.h || in.row0 > std::max<int64_t>(y0 - 1, 0) ||
-        in.row0 + in.rows < std::min(y1 + 1, in.h))
+    if (in.cp < cp_ || in.cp % kBf16KBlock != 0 || !fits_out || scratch == nullptr || y0 < 0 ||
+        y1 > in.h || in.row0 > std::max<int64_t>(y0 - halo_, 0) ||
+        in.row0 + in.rows < std::min(y1 + halo_, in.h))
         return make_status(StatusCode::kInvalidArgument,
-                           "Conv3x3Bf16::run_packed: packed input of %lld channels (rows %lld-%lld "
+                           "ConvBf16::run_packed: packed input of %lld channels (rows %lld-%lld "
                            "of %lld) cannot give rows %lld-%lld of a %lld -> %lld layer",
                            static_cast<long long>(in.cp), static_cast<long long>(in.row0),
                            static_cast<long long>(in.row0 + in.rows), static_cast<long long>(in.h),
                            static_cast<long long>(y0), static_cast<long long>(y1),
                            static_cast<long long>(cin_), static_cast<long long>(cout_));
     if (y1 <= y0) return Status();
-    // Input rows relative to output row y0: [-1, rows + 1) where the image has them; the rows
-    // past the image's top and bottom read a zero row.
-    const int32_t lo = y0 > 0 ? -1 : 0;
-    const int32_t hi = static_cast<int32_t>(y1 < in.h ? y1 - y0 + 1 : y1 - y0);
+    // Input rows relative to output row y0: [-halo, rows + halo) where the image has them; the
+    // rows past the image's top and bottom read a zero row.
+    const int64_t halo = halo_;
+    const int32_t lo = static_cast<int32_t>(-std::min(halo, y0));
+    const int32_t hi = static_cast<int32_t>(y1 - y0 + std::min(halo, in.h - y1));
     uint16_t* zero = reinterpret_cast<uint16_t*>(scratch);
-    if (y0 == 0 || y1 == in.h) std::fill(zero, zero + in.row_u16(), uint16_t{0});
+    if (halo > 0 && (y0 == 0 || y1 == in.h)) std::fill(zero, zero + in.row_u16(), uint16_t{0});
     run_kernel(ctx, in.row(y0), in.row_u16(), lo, hi, zero, in.cp, y1 - y0, in.w,
                out != nullptr ? out->row(0, y0) : nullptr, out != nullptr ? out->cs : 0,
                packed_out != nullptr ? packed_out->row(y0) : nullptr,

@@ -117,6 +117,39 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
             c.phases_.push_back(std::move(ph));
         }
     }
+    if (p.bf16) {
+        const bool shape_ok = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 &&
+                              p.stride_w == 2 && p.pad_h == 1 && p.pad_w == 1 &&
+                              p.dilation_h == 1 && p.dilation_w == 1 && p.output_padding_h == 0 &&
+                              p.output_padding_w == 0;
+        if (!shape_ok)
+            return make_status(StatusCode::kUnsupported,
+                               "conv_transpose2d in bf16 supports kernel 4, stride 2, padding 1 "
+                               "layers only");
+        for (const Phase& ph : c.phases_) {
+            // The phase's taps in the fp32 order, weights [out][in][tap].
+            std::vector<int> dy, dx;
+            std::vector<float> w(static_cast<size_t>(p.out_ch * p.in_ch * 4));
+            int64_t t = 0;
+            for (int64_t ky = 0; ky < 4; ++ky) {
+                if ((ph.ry + 1 - ky) % 2 != 0) continue;
+                for (int64_t kx = 0; kx < 4; ++kx) {
+                    if ((ph.rx + 1 - kx) % 2 != 0) continue;
+                    dy.push_back(static_cast<int>(floor_div(ph.ry + 1 - ky, 2)));
+                    dx.push_back(static_cast<int>(floor_div(ph.rx + 1 - kx, 2)));
+                    for (int64_t o = 0; o < p.out_ch; ++o)
+                        for (int64_t i = 0; i < p.in_ch; ++i)
+                            w[static_cast<size_t>((o * p.in_ch + i) * 4 + t)] =
+                                weight[((i * p.out_ch + o) * 4 + ky) * 4 + kx];
+                    ++t;
+                }
+            }
+            LUCENT_ASSIGN_OR_RETURN(
+                ConvBf16 b,
+                ConvBf16::create_taps(p.in_ch, p.out_ch, dy, dx, w.data(), bias, p.act, p.slope));
+            c.bf16_phases_.push_back(std::make_shared<const ConvBf16>(std::move(b)));
+        }
+    }
     c.lead_w_ = -min_dx;
     c.min_dy_ = min_dy;
     for (const Phase& ph : c.phases_) {
@@ -160,9 +193,45 @@ int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows) const {
     int64_t most = 0;
     for (int64_t y0 = 0; y0 < p_.stride_h; ++y0) {
         const Band b = band(y0, y0 + out_rows, in_w, out_w);
-        most = std::max(most, b.rows * p_.in_ch * b.cols + p_.out_ch * b.qrows * b.qw);
+        // bf16: the band packed, the phase buffer, a zero row.
+        const int64_t cp = bf16_phases_.empty() ? 0 : bf16_phases_[0]->packed_channels();
+        most = std::max(
+            most, bf16_phases_.empty()
+                      ? b.rows * p_.in_ch * b.cols + p_.out_ch * b.qrows * b.qw
+                      : (b.rows + 1) * bf16_row_floats(in_w, cp) + p_.out_ch * b.qrows * b.qw);
     }
     return most;
+}
+
+Status ConvTranspose2d::run_rows_bf16(const Context& ctx, ConstRows in, Rows out,
+                                      float* scratch) const {
+    const Band b = band(out.row0, out.end(), in.w, out.w);
+    const int64_t cp = bf16_phases_[0]->packed_channels();
+    const int64_t r0 = std::max<int64_t>(b.row0, 0), r1 = std::min(b.row0 + b.rows, in.h);
+    const int64_t row_floats = bf16_row_floats(in.w, cp);
+    const PackedRows packed{reinterpret_cast<uint16_t*>(scratch), in.h, in.w, cp, r0, r1 - r0};
+    float* zero = scratch + b.rows * row_floats;
+    float* tmp = zero + row_floats;
+    pack_rows_bf16(ctx, in, packed);
+    const int64_t s = 2;
+    for (size_t i = 0; i < phases_.size(); ++i) {
+        const Phase& ph = phases_[i];
+        const int64_t q0 = floor_div(out.row0 - ph.ry + s - 1, s);
+        const int64_t q1 = floor_div(out.end() - 1 - ph.ry, s) + 1;
+        if (q1 <= q0) continue;
+        // The phase grid is the input's (the output is twice the input on each axis).
+        const Rows dst{tmp, out.c, in.h, in.w, q0, q1 - q0, (q1 - q0) * in.w};
+        LUCENT_RETURN_IF_ERROR(
+            bf16_phases_[i]->run_packed(ctx, packed, q0, q1, &dst, nullptr, 0, zero));
+        parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
+            for (int64_t q = q0; q < q1; ++q) {
+                float* drow = out.row(c, q * s + ph.ry) + ph.rx;
+                const float* srow = dst.row(c, q);
+                for (int64_t x = 0; x < in.w; ++x) drow[x * s] = srow[x];
+            }
+        });
+    }
+    return Status();
 }
 
 Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView out) const {
@@ -212,6 +281,7 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
         LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows)));
         scratch = own.data();
     }
+    if (!bf16_phases_.empty()) return run_rows_bf16(ctx, in, out, scratch);
     // Band layout [row][ic][col], as Conv2d's bands: rows outside the image and the padding
     // columns are zero.
     float* band_buf = scratch;

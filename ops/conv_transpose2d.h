@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/tensor.h"
 #include "ops/activation_codes.h"
+#include "ops/conv_bf16.h"
 #include "ops/dispatch.h"
 
 namespace lucent::ops {
@@ -25,6 +27,10 @@ struct ConvTranspose2dParams {
     int64_t dilation_h = 1, dilation_w = 1;
     Activation act = Activation::kNone;
     float slope = 0.2f;
+    // The bf16 precision tier (ops/conv_bf16.h, AMX): kernel 4, stride 2, padding 1 layers
+    // (output twice the input) only; each phase is a 4-tap ConvBf16 on the input packed once.
+    // create() fails with kUnsupported for other shapes or without AMX.
+    bool bf16 = false;
 };
 
 Status conv_transpose2d_validate(const ConvTranspose2dParams& p);
@@ -65,6 +71,9 @@ class ConvTranspose2d {
     ConvTranspose2dParams p_;
     const KernelTable* k_ = nullptr;
     std::vector<Phase> phases_;
+    // params().bf16: one layer per phase (phases_ order), run instead of the fp32 kernels.
+    std::vector<std::shared_ptr<const ConvBf16>> bf16_phases_;
+    Status run_rows_bf16(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     std::vector<float> bias_;
     int64_t lead_w_ = 0;               // zero columns padded before the input
     int64_t min_dy_ = 0, max_dy_ = 0;  // extreme input row offsets of any tap

@@ -23,10 +23,13 @@ struct Bf16ConvRowsArgs {
     const uint16_t* zero;  // a zero packed row
     int32_t in_cp;         // uint16 between packed pixels (a multiple of 32)
     int32_t kblocks;       // K blocks of 32 channels read, from channel 0
-    const uint16_t* w;     // packed weights
-    const float* bias;     // [nblocks * 16]
-    int32_t nblocks;       // output channel blocks of 16 (even: pairs of tiles)
-    int32_t cout;          // valid output channels
+    int32_t ntaps;         // taps in weight order; tap t reads packed row r + tap_dy[t] and
+    int8_t tap_dy[9];      // pixel x + tap_dx[t] (both in [-1, 1])
+    int8_t tap_dx[9];
+    const uint16_t* w;  // packed weights
+    const float* bias;  // [nblocks * 16]
+    int32_t nblocks;    // output channel blocks of 16 (even: pairs of tiles)
+    int32_t cout;       // valid output channels
     // Output: fp32 channel rows (out row r, channel c at out + c * out_cs + r * out_rs), or,
     // when out_packed is set, bf16 into channels [out_c0, out_c0 + cout) of packed rows
     // out_packed + r * out_prs (pixel x at column x + 1, out_cp uint16 per column).
@@ -40,6 +43,6 @@ struct Bf16ConvRowsArgs {
     float slope;
 };
 // Output rows [0, rows): configures the tiles, computes, releases them.
-void conv3x3_bf16_rows(const Bf16ConvRowsArgs& a);
+void conv_bf16_rows(const Bf16ConvRowsArgs& a);
 
 }  // namespace lucent::ops::amx

@@ -1,12 +1,12 @@
-// The bf16 tier's 3x3 convolution on AMX tiles, and the input packing (AVX512-BF16).
+// The bf16 tier's 3x3 and 1x1 convolutions on AMX tiles, and the input packing (AVX512-BF16).
 //
 // Register (tile) budget: 8 tiles of 16 rows x 64 bytes. C00..C11 (tiles 0-3) accumulate 32
 // pixels x 32 output channels in fp32; A0, A1 (tiles 4-5) hold the input of the two 16-pixel
 // halves for one tap and one K block of 32 channels (channels-last: a tile row is one pixel's
 // 32 channels, rows one packed pixel apart); B0, B1 (tiles 6-7) hold the weights of the two
 // 16-channel output blocks for that tap and K block (16 channel pairs x 16 outputs x 2). Per
-// (tap, K block): 4 tile loads, 4 TDPBF16PS (16x16x32 each). Tap (ky, kx) is an offset of ky
-// packed rows and kx packed pixels, so there is no im2col, and every tile row is a whole,
+// (tap, K block): 4 tile loads, 4 TDPBF16PS (16x16x32 each). A tap is an offset of rows and
+// pixels in the packed input, so there is no im2col, and every tile row is a whole,
 // aligned 64-byte line (the earlier channel-pair-planar layout read 16 scattered lines per
 // tile, split across two lines for kx = 1, 2: 1.45x slower inner loop, measured).
 // Tails: output channels are padded to a multiple of 32 with zero weights, pixels to a
@@ -161,11 +161,11 @@ void store_packed(const Bf16ConvRowsArgs& a, const float* tmp, int32_t o0, int32
 
 }  // namespace
 
-void conv3x3_bf16_rows(const Bf16ConvRowsArgs& a) {
+void conv_bf16_rows(const Bf16ConvRowsArgs& a) {
     configure_tiles();
     const int64_t px_stride = static_cast<int64_t>(a.in_cp) * 2;  // bytes between pixels
     const int64_t w_block = 16 * 32;                              // uint16 per weight tile
-    const int64_t w_tap = a.kblocks * w_block, w_n = 9 * w_tap;
+    const int64_t w_tap = a.kblocks * w_block, w_n = a.ntaps * w_tap;
     alignas(64) float tmp[32 * 32];  // [pixel][output channel] of one 32 x 32 block
     for (int32_t y = 0; y < a.rows; ++y) {
         const uint16_t* taps[3];
@@ -180,8 +180,9 @@ void conv3x3_bf16_rows(const Bf16ConvRowsArgs& a) {
                 _tile_zero(1);
                 _tile_zero(2);
                 _tile_zero(3);
-                for (int t = 0; t < 9; ++t) {
-                    const uint16_t* src = taps[t / 3] + static_cast<int64_t>(x0 + t % 3) * a.in_cp;
+                for (int32_t t = 0; t < a.ntaps; ++t) {
+                    const uint16_t* src = taps[a.tap_dy[t] + 1] +
+                                          static_cast<int64_t>(x0 + 1 + a.tap_dx[t]) * a.in_cp;
                     const uint16_t* wt = wn + t * w_tap;
                     for (int64_t kb = 0; kb < a.kblocks; ++kb) {
                         // Each load just before its first product, so that loads overlap
