@@ -70,6 +70,17 @@ void transpose16(__m512 r[16]) {
     }
 }
 
+// Word indices that interleave the two halves of a vector: word 2p is word p of the low half,
+// word 2p + 1 word p of the high half.
+__m512i pair_index() {
+    alignas(64) uint16_t idx[32];
+    for (int p = 0; p < 16; ++p) {
+        idx[2 * p] = static_cast<uint16_t>(p);
+        idx[2 * p + 1] = static_cast<uint16_t>(16 + p);
+    }
+    return _mm512_load_si512(idx);
+}
+
 __mmask16 lanes(int32_t n) {
     if (n <= 0) return 0;
     return n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1u);
@@ -88,19 +99,32 @@ void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uin
     std::memset(dst + static_cast<int64_t>(width + 1) * cp, 0,
                 pixel_bytes * static_cast<size_t>(wx - width - 1));
     const int32_t c_end = (cin + 31) / 32 * 32;
+    const __m512i pairs = pair_index();
     __m512 r[16];
-    for (int32_t x = 0; x < width; x += 16) {
-        const __mmask16 m = lanes(width - x);
-        const int32_t npx = width - x < 16 ? width - x : 16;
-        for (int32_t c0 = 0; c0 < c_end; c0 += 16) {
-            for (int i = 0; i < 16; ++i)
-                r[i] = c0 + i < cin ? _mm512_maskz_loadu_ps(m, src + (c0 + i) * cs + x)
-                                    : _mm512_setzero_ps();
-            transpose16(r);  // r[j]: pixel x + j, channels c0..c0+15
+    // Channel blocks outside, pixels inside: each block reads 32 channel rows front to back
+    // (pixels outside read every channel plane per 16 pixels, 512 streams for RED's fuse, and
+    // the loads stalled on misses).
+    for (int32_t c0 = 0; c0 < c_end; c0 += 32) {
+        for (int32_t x = 0; x < width; x += 16) {
+            const __mmask16 m = lanes(width - x);
+            const int32_t npx = width - x < 16 ? width - x : 16;
+            // Per channel pair k: both rows to bf16 in one conversion, then interleaved so that
+            // dword p is the pair's two channels at pixel p. Transposing the 16 x 16 dwords
+            // then gives, per pixel, channels c0..c0+31 (one tile row): one transpose per 32
+            // channels, where transposing floats took two.
+            for (int k = 0; k < 16; ++k) {
+                const int32_t ca = c0 + 2 * k, cb = ca + 1;
+                const __m512 a =
+                    ca < cin ? _mm512_maskz_loadu_ps(m, src + ca * cs + x) : _mm512_setzero_ps();
+                const __m512 b =
+                    cb < cin ? _mm512_maskz_loadu_ps(m, src + cb * cs + x) : _mm512_setzero_ps();
+                const __m512i halves = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
+                r[k] = _mm512_castsi512_ps(_mm512_permutexvar_epi16(pairs, halves));
+            }
+            transpose16(r);  // r[j]: pixel x + j, channels c0..c0+31 (bit moves only)
             uint16_t* d = dst + static_cast<int64_t>(x + 1) * cp + c0;
             for (int32_t j = 0; j < npx; ++j)
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + static_cast<int64_t>(j) * cp),
-                                    reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(r[j])));
+                _mm512_storeu_ps(d + static_cast<int64_t>(j) * cp, r[j]);
         }
     }
 }
