@@ -22,8 +22,8 @@ namespace lucent::models {
 struct GraphOptions {
     // kDirect everywhere gives the reference path of the numerics contract (with scalar kernels).
     ops::Conv2dAlgo conv_algo = ops::Conv2dAlgo::kAuto;
-    // The bf16 tier: the 3x3 stride-1 convolutions between the first and the last, RED's
-    // pyramid fuse (1x1) and its transposed convolution run in bf16 on AMX
+    // The bf16 tier: the 3x3 convolutions between the first and the last (RED's stride-2
+    // `down` too), RED's pyramid fuse (1x1) and its transposed convolution run in bf16 on AMX
     // (ops/conv_bf16.h); the first and last
     // convolutions, residual sums, pooling, attention and resampling stay fp32 (they cost
     // little and carry the error budget).

@@ -84,9 +84,10 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(wf.check_tensors(expected_tensors(c)));
     const ops::Conv2dAlgo algo = opts.conv_algo;
     auto load = [&](const std::string& name, ops::Conv2dParams p, ops::Conv2d* out) {
-        // enc2 and dec1 are RED's 3x3 stride-1 layers between the first and the last; the
-        // pyramid fuse is its largest 1x1 (the stages run on pooled bins of a few pixels).
-        p.bf16 = opts.bf16 && (name == "enc2" || name == "dec1" || name == "ppm.fuse");
+        // Every conv between the first and the last but the pyramid stages and the gates,
+        // which run on pooled bins and single pixels.
+        p.bf16 =
+            opts.bf16 && (name == "down" || name == "enc2" || name == "dec1" || name == "ppm.fuse");
         return load_conv(wf, name, p, k, out);
     };
     LUCENT_RETURN_IF_ERROR(load("enc0", conv(c.in_ch, c.c0, 3, 1, true, algo), &m->enc0_));

@@ -227,17 +227,17 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     c.p_ = p;
     c.k_ = &k;
     if (p.bf16) {
-        const int64_t ks = p.kernel_h;
-        const bool shape_ok = (ks == 1 || ks == 3) && p.kernel_w == ks && p.stride_h == 1 &&
-                              p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
-                              p.pad_top == ks / 2 && p.pad_bottom == ks / 2 &&
+        const int64_t ks = p.kernel_h, st = p.stride_h;
+        const bool shape_ok = (ks == 1 || ks == 3) && p.kernel_w == ks && p.stride_w == st &&
+                              (st == 1 || (st == 2 && ks == 3)) && p.dilation_h == 1 &&
+                              p.dilation_w == 1 && p.pad_top == ks / 2 && p.pad_bottom == ks / 2 &&
                               p.pad_left == ks / 2 && p.pad_right == ks / 2;
         if (!shape_ok)
-            return make_status(
-                StatusCode::kUnsupported,
-                "conv2d in bf16 supports 3x3 padding-1 and 1x1 stride-1 layers only");
+            return make_status(StatusCode::kUnsupported,
+                               "conv2d in bf16 supports 3x3 padding-1 layers of stride 1 or 2 "
+                               "and 1x1 stride-1 layers only");
         LUCENT_ASSIGN_OR_RETURN(
-            ConvBf16 b, ConvBf16::create(p.in_ch, p.out_ch, ks, weight, bias, p.act, p.slope));
+            ConvBf16 b, ConvBf16::create(p.in_ch, p.out_ch, ks, weight, bias, p.act, p.slope, st));
         c.bf16_ = std::make_shared<const ConvBf16>(std::move(b));
         return c;
     }

@@ -38,7 +38,8 @@ struct Conv2dParams {
     Activation act = Activation::kNone;  // kNone, kRelu or kLeakyRelu
     float slope = 0.2f;                  // for kLeakyRelu
     Conv2dAlgo algo = Conv2dAlgo::kAuto;
-    // The bf16 precision tier (ops/conv_bf16.h, AMX): 3x3 padding-1 and 1x1 stride-1 layers only;
+    // The bf16 precision tier (ops/conv_bf16.h, AMX): 3x3 padding-1 layers of stride 1 or 2 and
+    // 1x1 stride-1 layers only;
     // create() fails with kUnsupported for other shapes or without AMX.
     bool bf16 = false;
 

@@ -59,16 +59,20 @@ float from_bf16(uint16_t b) {
 }
 
 Result<ConvBf16> ConvBf16::create(int64_t cin, int64_t cout, int64_t k, const float* weight,
-                                  const float* bias, Activation act, float slope) {
-    if (k != 1 && k != 3)
-        return make_status(StatusCode::kInvalidArgument, "ConvBf16: kernel %lld is not 1 or 3",
-                           static_cast<long long>(k));
+                                  const float* bias, Activation act, float slope, int64_t stride) {
+    if ((k != 1 && k != 3) || (stride != 1 && !(stride == 2 && k == 3)))
+        return make_status(StatusCode::kInvalidArgument,
+                           "ConvBf16: kernel %lld with stride %lld; kernels 1 and 3 with stride "
+                           "1, and 3 with stride 2, are supported",
+                           static_cast<long long>(k), static_cast<long long>(stride));
     std::vector<int> dy, dx;
     for (int64_t t = 0; t < k * k; ++t) {
         dy.push_back(static_cast<int>(t / k - k / 2));
         dx.push_back(static_cast<int>(t % k - k / 2));
     }
-    return create_taps(cin, cout, dy, dx, weight, bias, act, slope);
+    LUCENT_ASSIGN_OR_RETURN(ConvBf16 c, create_taps(cin, cout, dy, dx, weight, bias, act, slope));
+    c.stride_ = stride;
+    return c;
 }
 
 Result<ConvBf16> ConvBf16::create_taps(int64_t cin, int64_t cout, const std::vector<int>& tap_dy,
@@ -132,14 +136,16 @@ Result<ConvBf16> ConvBf16::create_taps(int64_t cin, int64_t cout, const std::vec
 }
 
 int64_t ConvBf16::scratch_floats(int64_t in_w, int64_t out_rows, int) const {
-    // The packed rows: out_rows and the halo rows, cp bf16 channels per column.
+    // The packed rows: out_rows and the halo rows, cp bf16 channels per column. Stride 2: the
+    // 2 * out_rows + 1 input rows they read, each as two column halves (even and odd pixels).
+    if (stride_ == 2) return (2 * out_rows + 1) * 2 * bf16_row_floats((in_w + 1) / 2, cp_);
     return (out_rows + 2 * halo_) * bf16_row_floats(in_w, cp_);
 }
 
 void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
                           int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows,
                           int64_t width, float* out, int64_t out_cs, uint16_t* packed_out,
-                          int64_t out_prs, int64_t out_cp, int64_t out_c0) const {
+                          int64_t out_prs, int64_t out_cp, int64_t out_c0, int64_t odd_col0) const {
     // Contiguous row ranges per thread: one tile configuration per range (configuring and
     // releasing the tiles per row cost as much as the row's compute on small widths).
     const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), rows);
@@ -148,16 +154,24 @@ void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs,
         if (r_end <= r) return;
         amx::Bf16ConvRowsArgs a{};
         // Row indices relative to this part's first output row.
-        a.in = in + r * in_rs;
+        a.in = in + stride_ * r * in_rs;
         a.in_rs = in_rs;
-        a.in_lo = static_cast<int32_t>(in_lo - r);
-        a.in_hi = static_cast<int32_t>(in_hi - r);
+        a.in_row_step = static_cast<int32_t>(stride_);
+        a.in_lo = static_cast<int32_t>(in_lo - stride_ * r);
+        a.in_hi = static_cast<int32_t>(in_hi - stride_ * r);
         a.zero = zero;
         a.in_cp = static_cast<int32_t>(in_cp);
         a.kblocks = static_cast<int32_t>(cp_ / kBf16KBlock);
         a.ntaps = static_cast<int32_t>(ntaps_);
         std::copy(tap_dy_, tap_dy_ + ntaps_, a.tap_dy);
-        std::copy(tap_dx_, tap_dx_ + ntaps_, a.tap_dx);
+        for (int64_t t = 0; t < ntaps_; ++t) {
+            // Stride 1: pixel x + dx is column x + 1 + dx. Stride 2: pixel 2x + dx is the even
+            // half's column x + 1 (dx = 0) or the odd half's column x + (dx + 1) / 2.
+            const int32_t dx = tap_dx_[t];
+            a.tap_col[t] = stride_ == 1 ? 1 + dx
+                           : dx == 0    ? 1
+                                        : static_cast<int32_t>(odd_col0) + (dx + 1) / 2;
+        }
         a.w = reinterpret_cast<const uint16_t*>(w_->data());
         a.bias = bias_.data();
         a.nblocks = static_cast<int32_t>(nblocks_);
@@ -181,24 +195,47 @@ void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs,
 }
 
 Status ConvBf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
-    if (in.c != cin_ || out.c != cout_ || in.w != out.w || in.h != out.h)
+    const int64_t oh = stride_ == 2 ? (in.h + 1) / 2 : in.h,
+                  ow = stride_ == 2 ? (in.w + 1) / 2 : in.w;
+    if (in.c != cin_ || out.c != cout_ || out.w != ow || out.h != oh)
         return make_status(StatusCode::kInvalidArgument,
                            "ConvBf16: input %lldx%lldx%lld and output %lldx%lldx%lld do not "
-                           "fit a 3x3 padding-1 convolution of %lld -> %lld channels",
+                           "fit a stride-%lld convolution of %lld -> %lld channels",
                            static_cast<long long>(in.c), static_cast<long long>(in.h),
                            static_cast<long long>(in.w), static_cast<long long>(out.c),
                            static_cast<long long>(out.h), static_cast<long long>(out.w),
-                           static_cast<long long>(cin_), static_cast<long long>(cout_));
+                           static_cast<long long>(stride_), static_cast<long long>(cin_),
+                           static_cast<long long>(cout_));
     if (out.rows <= 0) return Status();
     AlignedBuffer own;
     if (scratch == nullptr) {
         LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows, 1)));
         scratch = own.data();
     }
+    uint16_t* packed = reinterpret_cast<uint16_t*>(scratch);
+    if (stride_ == 2) {
+        // Input row 2 * out.row0 - 1 + r in packed row r, even pixels in the first half
+        // (column j + 1: pixel 2j), odd pixels in the second (column j + 1: pixel 2j + 1).
+        const int64_t half = bf16_packed_width(ow), row_u16 = 2 * half * cp_;
+        parallel_for(2 * out.rows + 1, ctx.num_threads, [&](int64_t r) {
+            const int64_t y = 2 * out.row0 - 1 + r;
+            const float* src = y >= 0 && y < in.h ? in.row(0, y) : nullptr;
+            uint16_t* d = packed + r * row_u16;
+            amx::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_),
+                               static_cast<int32_t>((in.w + 1) / 2), d, static_cast<int32_t>(cp_),
+                               static_cast<int32_t>(half), 2);
+            amx::pack_row_bf16(src != nullptr && in.w > 1 ? src + 1 : nullptr, in.cs,
+                               static_cast<int32_t>(cin_), static_cast<int32_t>(in.w / 2),
+                               d + half * cp_, static_cast<int32_t>(cp_),
+                               static_cast<int32_t>(half), 2);
+        });
+        run_kernel(ctx, packed + row_u16, row_u16, -1, static_cast<int32_t>(2 * out.rows), nullptr,
+                   cp_, out.rows, out.w, out.row(0, out.row0), out.cs, nullptr, 0, 0, 0, half);
+        return Status();
+    }
     const int64_t wp = bf16_packed_width(in.w);
     const int64_t row_u16 = wp * cp_;
     const int64_t halo = halo_;
-    uint16_t* packed = reinterpret_cast<uint16_t*>(scratch);
     // Packed row r holds input row out.row0 - halo + r (zero outside the image).
     parallel_for(out.rows + 2 * halo, ctx.num_threads, [&](int64_t r) {
         const int64_t y = out.row0 - halo + r;
@@ -209,7 +246,7 @@ Status ConvBf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scr
     });
     run_kernel(ctx, packed + halo * row_u16, row_u16, static_cast<int32_t>(-halo),
                static_cast<int32_t>(out.rows + halo), nullptr, cp_, out.rows, out.w,
-               out.row(0, out.row0), out.cs, nullptr, 0, 0, 0);
+               out.row(0, out.row0), out.cs, nullptr, 0, 0, 0, 0);
     return Status();
 }
 
@@ -222,8 +259,8 @@ Status ConvBf16::run_packed(const Context& ctx, const PackedRows& in, int64_t y0
                                     packed_out->row0 + packed_out->rows >= y1
                               : out != nullptr && out->c == cout_ && out->w == in.w &&
                                     out->h == in.h && out->row0 == y0 && out->end() == y1;
-    if (in.cp < cp_ || in.cp % kBf16KBlock != 0 || !fits_out || scratch == nullptr || y0 < 0 ||
-        y1 > in.h || in.row0 > std::max<int64_t>(y0 - halo_, 0) ||
+    if (stride_ != 1 || in.cp < cp_ || in.cp % kBf16KBlock != 0 || !fits_out ||
+        scratch == nullptr || y0 < 0 || y1 > in.h || in.row0 > std::max<int64_t>(y0 - halo_, 0) ||
         in.row0 + in.rows < std::min(y1 + halo_, in.h))
         return make_status(StatusCode::kInvalidArgument,
                            "ConvBf16::run_packed: packed input of %lld channels (rows %lld-%lld "
@@ -244,7 +281,7 @@ Status ConvBf16::run_packed(const Context& ctx, const PackedRows& in, int64_t y0
                out != nullptr ? out->row(0, y0) : nullptr, out != nullptr ? out->cs : 0,
                packed_out != nullptr ? packed_out->row(y0) : nullptr,
                packed_out != nullptr ? packed_out->row_u16() : 0,
-               packed_out != nullptr ? packed_out->cp : 0, out_c0);
+               packed_out != nullptr ? packed_out->cp : 0, out_c0, 0);
     return Status();
 }
 

@@ -73,8 +73,10 @@ class ConvBf16 {
     ConvBf16() = default;
     // weight [cout, cin, k, k] (k 1 or 3), bias [cout] or nullptr. kUnsupported when
     // amx_ready() is false.
+    // stride 2 (k 3 only): PyTorch's stride-2, padding-1 layer.
     static Result<ConvBf16> create(int64_t cin, int64_t cout, int64_t k, const float* weight,
-                                   const float* bias, Activation act, float slope);
+                                   const float* bias, Activation act, float slope,
+                                   int64_t stride = 1);
     // A stride-1 correlation with explicit taps (the phases of a transposed convolution): tap
     // t reads input pixel (y + tap_dy[t], x + tap_dx[t]) (offsets in [-1, 1], zero outside
     // the image) for output (y, x); weight [cout, cin, ntaps]. Taps sum in list order.
@@ -85,10 +87,10 @@ class ConvBf16 {
     // input rows they read; scratch: scratch_floats(in.w, out.rows, threads) floats or null.
     Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
-    // Output rows [y0, y1) from packed input rows (channels [0, cin) of `in`, which holds rows
-    // [y0 - halo(), y1 + halo()) clipped to the image), into fp32 rows `out` (rows [y0, y1))
-    // or, when `packed_out` is set, into channels [out_c0, out_c0 + cout) of its rows [y0, y1).
-    // scratch: packed_scratch_floats(in.w, in.cp) floats (a zero row). The last K block reads
+    // Stride 1 only. Output rows [y0, y1) from packed input rows (channels [0, cin) of `in`, which
+    // holds rows [y0 - halo(), y1 + halo()) clipped to the image), into fp32 rows `out` (rows [y0,
+    // y1)) or, when `packed_out` is set, into channels [out_c0, out_c0 + cout) of its rows [y0,
+    // y1). scratch: packed_scratch_floats(in.w, in.cp) floats (a zero row). The last K block reads
     // channels [cin, packed_channels()) with zero weights: they must hold zeros (as
     // pack_rows_bf16 leaves them) and no other layer may write them meanwhile, so a ring
     // shared by several layers needs cin a multiple of 32.
@@ -108,9 +110,9 @@ class ConvBf16 {
     void run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs, int32_t in_lo,
                     int32_t in_hi, const uint16_t* zero, int64_t in_cp, int64_t rows, int64_t width,
                     float* out, int64_t out_cs, uint16_t* packed_out, int64_t out_prs,
-                    int64_t out_cp, int64_t out_c0) const;
+                    int64_t out_cp, int64_t out_c0, int64_t odd_col0) const;
     int64_t cin_ = 0, cout_ = 0, cp_ = 0, nblocks_ = 0;
-    int64_t ntaps_ = 0, halo_ = 0;
+    int64_t ntaps_ = 0, halo_ = 0, stride_ = 1;
     int8_t tap_dy_[kBf16MaxTaps] = {}, tap_dx_[kBf16MaxTaps] = {};
     int32_t act_ = kActNone;
     float slope_ = 0.0f;

@@ -11,21 +11,24 @@ namespace lucent::ops::amx {
 // for a zero row) channels-last into the layout of ops/conv_bf16.h: wx columns of `cp` bf16
 // channels, column x + 1 holding pixel x. Writes channels [0, round_up(cin, 32)) of the pixel
 // columns (zeros past cin) and every channel of the padding columns (0 and past the width).
+// step 2: the row's pixels 0, 2, 4, ... (src pointing at the first; `width` of them), for the
+// column halves of a stride-2 layer.
 void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uint16_t* dst,
-                   int32_t cp, int32_t wx);
+                   int32_t cp, int32_t wx, int32_t step = 1);
 
 struct Bf16ConvRowsArgs {
-    // Input: the packed row that output row r's middle tap reads is in + r * in_rs, for rows
-    // r in [in_lo, in_hi) (in_lo >= -1, in_hi <= rows + 1); other rows read `zero`.
+    // Input: output row r's tap t reads packed row in + (in_row_step * r + tap_dy[t]) * in_rs
+    // where that row index lies in [in_lo, in_hi), else `zero`; from packed column
+    // x0 + tap_col[t] for its pixels x0...
     const uint16_t* in;
     int64_t in_rs;
-    int32_t in_lo, in_hi;
+    int32_t in_lo, in_hi, in_row_step;
     const uint16_t* zero;  // a zero packed row
     int32_t in_cp;         // uint16 between packed pixels (a multiple of 32)
     int32_t kblocks;       // K blocks of 32 channels read, from channel 0
-    int32_t ntaps;         // taps in weight order; tap t reads packed row r + tap_dy[t] and
-    int8_t tap_dy[9];      // pixel x + tap_dx[t] (both in [-1, 1])
-    int8_t tap_dx[9];
+    int32_t ntaps;         // taps in weight order
+    int8_t tap_dy[9];
+    int32_t tap_col[9];
     const uint16_t* w;  // packed weights
     const float* bias;  // [nblocks * 16]
     int32_t nblocks;    // output channel blocks of 16 (even: pairs of tiles)

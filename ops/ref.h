@@ -21,10 +21,10 @@ double apply_activation(Activation act, float slope, double v);
 
 void conv2d(const Conv2dParams& p, ConstTensorView in, const float* weight, const float* bias,
             TensorView out);
-// The bf16 tier's k x k (1 or 3), padding k / 2 convolution (ops/conv_bf16.h): same roundings,
-// same order.
+// The bf16 tier's k x k (1 or 3), stride 1 or 2, padding k / 2 convolution (ops/conv_bf16.h): same
+// roundings, same order.
 void conv_bf16(ConstTensorView in, const float* weight, const float* bias, int64_t k,
-               Activation act, float slope, TensorView out);
+               int64_t stride, Activation act, float slope, TensorView out);
 void conv_transpose2d(const ConvTranspose2dParams& p, ConstTensorView in, const float* weight,
                       const float* bias, TensorView out);
 void activation(ConstTensorView in, TensorView out, Activation act, float slope);

@@ -89,7 +89,7 @@ __mmask16 lanes(int32_t n) {
 }  // namespace
 
 void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uint16_t* dst,
-                   int32_t cp, int32_t wx) {
+                   int32_t cp, int32_t wx, int32_t step) {
     const size_t pixel_bytes = static_cast<size_t>(cp) * 2;
     if (src == nullptr) {
         std::memset(dst, 0, pixel_bytes * static_cast<size_t>(wx));
@@ -100,13 +100,22 @@ void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uin
                 pixel_bytes * static_cast<size_t>(wx - width - 1));
     const int32_t c_end = (cin + 31) / 32 * 32;
     const __m512i pairs = pair_index();
+    const __m512i evens =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    // 16 pixels of one channel row from pixel x on (every other float when step is 2).
+    const auto load16 = [&](const float* row, int32_t x) {
+        if (step == 1) return _mm512_maskz_loadu_ps(lanes(width - x), row + x);
+        const int32_t floats = 2 * (width - x) - 1;  // up to the last pixel wanted
+        const __m512 lo = _mm512_maskz_loadu_ps(lanes(floats), row + 2 * x);
+        const __m512 hi = _mm512_maskz_loadu_ps(lanes(floats - 16), row + 2 * x + 16);
+        return _mm512_permutex2var_ps(lo, evens, hi);
+    };
     __m512 r[16];
     // Channel blocks outside, pixels inside: each block reads 32 channel rows front to back
     // (pixels outside read every channel plane per 16 pixels, 512 streams for RED's fuse, and
     // the loads stalled on misses).
     for (int32_t c0 = 0; c0 < c_end; c0 += 32) {
         for (int32_t x = 0; x < width; x += 16) {
-            const __mmask16 m = lanes(width - x);
             const int32_t npx = width - x < 16 ? width - x : 16;
             // Per channel pair k: both rows to bf16 in one conversion, then interleaved so that
             // dword p is the pair's two channels at pixel p. Transposing the 16 x 16 dwords
@@ -114,10 +123,8 @@ void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uin
             // channels, where transposing floats took two.
             for (int k = 0; k < 16; ++k) {
                 const int32_t ca = c0 + 2 * k, cb = ca + 1;
-                const __m512 a =
-                    ca < cin ? _mm512_maskz_loadu_ps(m, src + ca * cs + x) : _mm512_setzero_ps();
-                const __m512 b =
-                    cb < cin ? _mm512_maskz_loadu_ps(m, src + cb * cs + x) : _mm512_setzero_ps();
+                const __m512 a = ca < cin ? load16(src + ca * cs, x) : _mm512_setzero_ps();
+                const __m512 b = cb < cin ? load16(src + cb * cs, x) : _mm512_setzero_ps();
                 const __m512i halves = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
                 r[k] = _mm512_castsi512_ps(_mm512_permutexvar_epi16(pairs, halves));
             }
@@ -192,10 +199,10 @@ void conv_bf16_rows(const Bf16ConvRowsArgs& a) {
     const int64_t w_tap = a.kblocks * w_block, w_n = a.ntaps * w_tap;
     alignas(64) float tmp[32 * 32];  // [pixel][output channel] of one 32 x 32 block
     for (int32_t y = 0; y < a.rows; ++y) {
-        const uint16_t* taps[3];
-        for (int32_t ky = 0; ky < 3; ++ky) {
-            const int32_t r = y + ky - 1;
-            taps[ky] = r >= a.in_lo && r < a.in_hi ? a.in + r * a.in_rs : a.zero;
+        const uint16_t* taps[3];  // the packed rows of tap offsets -1, 0, 1
+        for (int32_t dy = -1; dy <= 1; ++dy) {
+            const int32_t r = a.in_row_step * y + dy;
+            taps[dy + 1] = r >= a.in_lo && r < a.in_hi ? a.in + r * a.in_rs : a.zero;
         }
         for (int32_t nb = 0; nb < a.nblocks; nb += 2) {
             const uint16_t* wn = a.w + nb * w_n;
@@ -205,8 +212,8 @@ void conv_bf16_rows(const Bf16ConvRowsArgs& a) {
                 _tile_zero(2);
                 _tile_zero(3);
                 for (int32_t t = 0; t < a.ntaps; ++t) {
-                    const uint16_t* src = taps[a.tap_dy[t] + 1] +
-                                          static_cast<int64_t>(x0 + 1 + a.tap_dx[t]) * a.in_cp;
+                    const uint16_t* src =
+                        taps[a.tap_dy[t] + 1] + static_cast<int64_t>(x0 + a.tap_col[t]) * a.in_cp;
                     const uint16_t* wt = wn + t * w_tap;
                     for (int64_t kb = 0; kb < a.kblocks; ++kb) {
                         // Each load just before its first product, so that loads overlap

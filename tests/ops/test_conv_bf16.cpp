@@ -24,19 +24,22 @@ namespace {
 struct Bf16Case {
     int64_t cin, cout, h, w;
     ops::Activation act;
-    int64_t k = 3;
+    int64_t k = 3, stride = 1;
+    int64_t oh() const { return (h - 1) / stride + 1; }
+    int64_t ow() const { return (w - 1) / stride + 1; }
 };
 
 std::vector<float> run_bf16(const ops::ConvBf16& conv, const std::vector<float>& in,
                             const Bf16Case& c, int threads, int64_t chunk) {
-    std::vector<float> out(static_cast<size_t>(c.cout * c.h * c.w), std::nanf(""));
+    const int64_t oh = c.oh(), ow = c.ow();
+    std::vector<float> out(static_cast<size_t>(c.cout * oh * ow), std::nanf(""));
     ops::Context ctx;
     ctx.k = &ops::kernels();
     ctx.num_threads = threads;
     const ConstRows src{in.data(), c.cin, c.h, c.w, 0, c.h, c.h * c.w};
-    for (int64_t y0 = 0; y0 < c.h; y0 += chunk) {
-        const int64_t y1 = std::min(c.h, y0 + chunk);
-        Rows dst{out.data() + y0 * c.w, c.cout, c.h, c.w, y0, y1 - y0, c.h * c.w};
+    for (int64_t y0 = 0; y0 < oh; y0 += chunk) {
+        const int64_t y1 = std::min(oh, y0 + chunk);
+        Rows dst{out.data() + y0 * ow, c.cout, oh, ow, y0, y1 - y0, oh * ow};
         const Status st = conv.run_rows(ctx, src, dst, nullptr);
         EXPECT_TRUE(st.ok()) << st.message();
     }
@@ -45,7 +48,8 @@ std::vector<float> run_bf16(const ops::ConvBf16& conv, const std::vector<float>&
 
 void check(const Bf16Case& c, test::Rng& rng) {
     SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " " +
-                 std::to_string(c.h) + "x" + std::to_string(c.w) + " k " + std::to_string(c.k));
+                 std::to_string(c.h) + "x" + std::to_string(c.w) + " k " + std::to_string(c.k) +
+                 " stride " + std::to_string(c.stride));
     std::vector<float> w(static_cast<size_t>(c.cout * c.cin * c.k * c.k)),
         b(static_cast<size_t>(c.cout));
     std::vector<float> in(static_cast<size_t>(c.cin * c.h * c.w));
@@ -53,15 +57,16 @@ void check(const Bf16Case& c, test::Rng& rng) {
     rng.fill(b.data(), c.cout);
     rng.fill_edgy(in.data(), static_cast<int64_t>(in.size()));
     Result<ops::ConvBf16> conv =
-        ops::ConvBf16::create(c.cin, c.cout, c.k, w.data(), b.data(), c.act, 0.2f);
+        ops::ConvBf16::create(c.cin, c.cout, c.k, w.data(), b.data(), c.act, 0.2f, c.stride);
     ASSERT_TRUE(conv.ok()) << conv.status().message();
-    const std::vector<float> got = run_bf16(conv.value(), in, c, 1, c.h);
-    const Shape is{1, c.cin, c.h, c.w}, os{1, c.cout, c.h, c.w};
+    const std::vector<float> got = run_bf16(conv.value(), in, c, 1, c.oh());
+    const Shape is{1, c.cin, c.h, c.w}, os{1, c.cout, c.oh(), c.ow()};
     std::vector<float> want(got.size()), fp32(got.size());
-    ops::ref::conv_bf16(ConstTensorView{in.data(), is}, w.data(), b.data(), c.k, c.act, 0.2f,
-                        TensorView{want.data(), os});
-    ops::ref::conv2d(ops::Conv2dParams::square(c.cin, c.cout, c.k), ConstTensorView{in.data(), is},
-                     w.data(), b.data(), TensorView{fp32.data(), os});
+    ops::ref::conv_bf16(ConstTensorView{in.data(), is}, w.data(), b.data(), c.k, c.stride, c.act,
+                        0.2f, TensorView{want.data(), os});
+    ops::ref::conv2d(ops::Conv2dParams::square(c.cin, c.cout, c.k, c.stride),
+                     ConstTensorView{in.data(), is}, w.data(), b.data(),
+                     TensorView{fp32.data(), os});
     double max_in = 0.0;
     for (float v : in) max_in = std::max(max_in, static_cast<double>(std::fabs(v)));
     // Against the oracle: the same sums up to the hardware's handling of the pair products
@@ -95,17 +100,20 @@ TEST(ConvBf16, MatchesItsOracleOnRandomShapes) {
                                          {96, 16, 3, 64, ops::Activation::kRelu},
                                          {33, 48, 9, 1, ops::Activation::kLeakyRelu},
                                          {512, 256, 3, 45, ops::Activation::kLeakyRelu, 1},
-                                         {5, 7, 4, 33, ops::Activation::kNone, 1}};
+                                         {5, 7, 4, 33, ops::Activation::kNone, 1},
+                                         {64, 128, 9, 37, ops::Activation::kLeakyRelu, 3, 2},
+                                         {16, 8, 1, 1, ops::Activation::kNone, 3, 2},
+                                         {33, 17, 2, 2, ops::Activation::kLeakyRelu, 3, 2},
+                                         {40, 32, 8, 70, ops::Activation::kNone, 3, 2}};
     for (const Bf16Case& c : fixed) check(c, rng);
     static const int64_t kCh[] = {1, 2, 5, 16, 31, 32, 33, 64, 65, 100};
     for (int i = 0; i < 8; ++i) {
-        const Bf16Case c{
-            kCh[rng.uniform_int(0, 9)],
-            kCh[rng.uniform_int(0, 9)],
-            rng.uniform_int(1, 9),
-            rng.uniform_int(1, 70),
-            rng.uniform_int(0, 1) ? ops::Activation::kLeakyRelu : ops::Activation::kNone,
-            rng.uniform_int(0, 2) == 0 ? 1 : 3};
+        Bf16Case c{kCh[rng.uniform_int(0, 9)], kCh[rng.uniform_int(0, 9)], rng.uniform_int(1, 9),
+                   rng.uniform_int(1, 70),
+                   rng.uniform_int(0, 1) ? ops::Activation::kLeakyRelu : ops::Activation::kNone};
+        const int64_t kind = rng.uniform_int(0, 2);  // 3x3, 1x1 or 3x3 stride 2
+        c.k = kind == 1 ? 1 : 3;
+        c.stride = kind == 2 ? 2 : 1;
         check(c, rng);
     }
 }
