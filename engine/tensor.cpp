@@ -4,12 +4,20 @@
 #include <cstring>
 #include <new>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "engine/alloc_stats.h"
 
 namespace lucent {
 
 namespace {
 constexpr int64_t kMaxElements = int64_t{1} << 40;
+// Buffers from this size on (arenas, activations, large weights) take transparent huge pages
+// where the kernel offers them on request (THP "madvise", the Debian default): 512 times fewer
+// page faults on first touch and TLB entries that cover the channel planes the convs read.
+constexpr size_t kHugePage = size_t{2} << 20;
 }
 
 std::string Shape::str() const {
@@ -50,10 +58,17 @@ Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
     if (count == 0) return b;
     size_t bytes = static_cast<size_t>(count) * sizeof(float);
     bytes = (bytes + kTensorAlign - 1) / kTensorAlign * kTensorAlign;
-    void* p = std::aligned_alloc(kTensorAlign, bytes);
+    // Huge: whole pages of address space (aligned_alloc wants a multiple of the alignment); only
+    // the bytes asked for are touched and counted.
+    const bool huge = bytes >= kHugePage;
+    const size_t reserved = huge ? (bytes + kHugePage - 1) / kHugePage * kHugePage : bytes;
+    void* p = std::aligned_alloc(huge ? kHugePage : kTensorAlign, reserved);
     if (p == nullptr) {
         return make_status(StatusCode::kOutOfMemory, "could not allocate %zu bytes", bytes);
     }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge) (void)madvise(p, reserved, MADV_HUGEPAGE);  // a hint: refusals change nothing
+#endif
     std::memset(p, 0, bytes);
     alloc_stats::on_alloc(bytes);
     b.data_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
