@@ -84,13 +84,8 @@ void BM_ConvTranspose2d4x4s2(benchmark::State& state) {
     const Isa isa = static_cast<Isa>(state.range(3));
     const int threads = static_cast<int>(state.range(4));
     if (!isa_available(state, isa)) return;
-    ops::ConvTranspose2dParams p;
-    p.in_ch = cin;
-    p.out_ch = cout;
-    p.kernel_h = p.kernel_w = 4;
-    p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
-    p.act = ops::Activation::kLeakyRelu;
+    const ops::ConvTranspose2dParams p =
+        ops::ConvTranspose2dParams::up2x(cin, cout, ops::Activation::kLeakyRelu);
     const auto w = random_vec(cin * cout * 16, 4), b = random_vec(cout, 5);
     auto op = ops::ConvTranspose2d::create(p, w.data(), b.data(), ops::kernels_for(isa)).value();
     auto in = Tensor::create({1, cin, hw, hw}).value();

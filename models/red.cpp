@@ -112,14 +112,8 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
         ops::SpatialAttention sa,
         ops::SpatialAttention::create(c.sa_kernel, ws.value().data(), bs.value().data(), k));
     m->spatial_att_ = std::move(sa);
-    ops::ConvTranspose2dParams up;
-    up.in_ch = c.c2;
-    up.out_ch = c.c1;
-    up.kernel_h = up.kernel_w = 4;
-    up.stride_h = up.stride_w = 2;
-    up.pad_h = up.pad_w = 1;
-    up.act = ops::Activation::kLeakyRelu;
-    up.slope = kSlope;
+    ops::ConvTranspose2dParams up =
+        ops::ConvTranspose2dParams::up2x(c.c2, c.c1, ops::Activation::kLeakyRelu, kSlope);
     up.bf16 = opts.bf16;  // the decoder's upsampling: RED's largest layer
     Result<std::vector<float>> uw = wf.tensor_f32("up.weight");
     Result<std::vector<float>> ub = wf.tensor_f32("up.bias");

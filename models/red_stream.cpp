@@ -50,10 +50,7 @@ class RedStreamBuilder : public StreamBuilder {
 
     // Reflection pad of in_ring to out_ring's (even) size: bottom rows and right columns.
     int pad(int in_ring, int producer, int out_ring) {
-        StreamNode n;
-        n.name = "pad";
-        n.out_h = s_.ring(out_ring).height();
-        n.ring = out_ring;
+        StreamNode n = node_into("pad", out_ring);
         const int64_t in_h = s_.ring(in_ring).height(), in_w = s_.ring(in_ring).width();
         n.inputs.push_back({producer, mirrored_rows(in_h), -1});
         Stream* s = &s_;
@@ -80,11 +77,8 @@ class RedStreamBuilder : public StreamBuilder {
     template <typename Op>
     int row_op(const std::string& name, const std::string& op_name, const Op* op, int in_ring,
                int producer, int out_ring, std::function<int64_t(int64_t, int)> scratch) {
-        StreamNode n;
-        n.name = name;
+        StreamNode n = node_into(name, out_ring);
         n.traces.push_back({name, op_name});
-        n.out_h = s_.ring(out_ring).height();
-        n.ring = out_ring;
         const int64_t in_h = s_.ring(in_ring).height();
         n.inputs.push_back({producer,
                             [op, in_h](int64_t y0, int64_t y1, int64_t* lo, int64_t* hi) {

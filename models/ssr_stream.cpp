@@ -34,10 +34,7 @@ class SsrStreamBuilder : public StreamBuilder {
 
     // Reflection pad to a multiple of u, then pixel unshuffle, row by row (docs/GRAPHS.md).
     int unshuffle(int in_ring, int producer, int out_ring, int64_t u) {
-        StreamNode n;
-        n.name = "unshuffle";
-        n.out_h = s_.ring(out_ring).height();
-        n.ring = out_ring;
+        StreamNode n = node_into("unshuffle", out_ring);
         const int64_t in_h = s_.ring(in_ring).height(), in_w = s_.ring(in_ring).width();
         const int64_t wp = s_.ring(out_ring).width() * u;
         n.inputs.push_back({producer,
@@ -80,10 +77,7 @@ class SsrStreamBuilder : public StreamBuilder {
     // Nearest x r (up = true) or pixel shuffle by r of in_ring into out_ring.
     int resample(const std::string& name, bool nearest, int64_t r, int in_ring, int producer,
                  int out_ring) {
-        StreamNode n;
-        n.name = name;
-        n.out_h = s_.ring(out_ring).height();
-        n.ring = out_ring;
+        StreamNode n = node_into(name, out_ring);
         n.inputs.push_back({producer, divided_rows(r), -1});
         Stream* s = &s_;
         n.run = [s, nearest, r, in_ring, out_ring](const ops::Context& ctx, int64_t y0, int64_t y1,

@@ -96,10 +96,7 @@ StreamBuilder::Gate StreamBuilder::channel_gate_stats(const std::string& name, i
 
 int StreamBuilder::channel_gate(const std::string& name, int in_ring, int producer,
                                 const Gate& gate, int out_ring) {
-    StreamNode n;
-    n.name = name;
-    n.out_h = s_.ring(out_ring).height();
-    n.ring = out_ring;
+    StreamNode n = node_into(name, out_ring);
     n.inputs.push_back({producer, same_rows(), -1});
     n.inputs.push_back({gate.node, all_rows_of(s_.node(gate.node).out_h), -1});
     Stream* s = &s_;
@@ -180,16 +177,21 @@ ops::PackedRows packed_rows(const RowRing& ring, int64_t w, int64_t cp, int64_t 
 
 }  // namespace
 
+StreamNode StreamBuilder::node_into(const std::string& name, int out_ring) const {
+    StreamNode n;
+    n.name = name;
+    n.out_h = s_.ring(out_ring).height();
+    n.ring = out_ring;
+    return n;
+}
+
 int StreamBuilder::add_packed_ring(int64_t cp, int64_t h, int64_t w) {
     return s_.add_ring(1, h, ops::bf16_row_floats(w, cp));
 }
 
 int StreamBuilder::pack_bf16(const std::string& name, int in_ring, int producer, int out_ring,
                              int64_t nc, int64_t cp) {
-    StreamNode n;
-    n.name = name;
-    n.out_h = s_.ring(out_ring).height();
-    n.ring = out_ring;
+    StreamNode n = node_into(name, out_ring);
     n.inputs.push_back({producer, same_rows(), -1});
     Stream* s = &s_;
     const int64_t w = s_.ring(in_ring).width();
@@ -204,10 +206,7 @@ int StreamBuilder::pack_bf16(const std::string& name, int in_ring, int producer,
 
 int StreamBuilder::nearest_packed(const std::string& name, int in_ring, int producer, int out_ring,
                                   int64_t r, int64_t in_w, int64_t cp) {
-    StreamNode n;
-    n.name = name;
-    n.out_h = s_.ring(out_ring).height();
-    n.ring = out_ring;
+    StreamNode n = node_into(name, out_ring);
     n.inputs.push_back({producer, divided_rows(r), -1});
     Stream* s = &s_;
     n.run = [s, in_ring, out_ring, r, in_w, cp](const ops::Context& ctx, int64_t y0, int64_t y1,
@@ -273,10 +272,7 @@ int StreamBuilder::conv_packed(const std::string& name, const ops::Conv2d& cv, i
 int StreamBuilder::axpby(const std::string& name, int x_ring, const std::vector<int>& x_nodes,
                          float a, int y_ring, const std::vector<int>& y_nodes, float b,
                          int out_ring, int64_t nc) {
-    StreamNode n;
-    n.name = name;
-    n.out_h = s_.ring(out_ring).height();
-    n.ring = out_ring;
+    StreamNode n = node_into(name, out_ring);
     for (const std::vector<int>* list : {&x_nodes, &y_nodes}) {
         for (int p : *list) {
             StreamNode::Input in;
@@ -299,10 +295,7 @@ int StreamBuilder::axpby(const std::string& name, int x_ring, const std::vector<
 
 int StreamBuilder::copy(const std::string& name, int in_ring, int producer, int out_ring,
                         int64_t nc) {
-    StreamNode n;
-    n.name = name;
-    n.out_h = s_.ring(out_ring).height();
-    n.ring = out_ring;
+    StreamNode n = node_into(name, out_ring);
     n.inputs.push_back({producer, same_rows(), -1});
     Stream* s = &s_;
     n.run = [s, in_ring, out_ring, nc](const ops::Context& ctx, int64_t y0, int64_t y1, float*) {

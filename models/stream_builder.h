@@ -89,6 +89,8 @@ class StreamBuilder {
                      int out_ring);
 
   protected:
+    // A node named `name` producing every row of ring `out_ring` (fill in inputs and run).
+    StreamNode node_into(const std::string& name, int out_ring) const;
     StreamRun* sr_;
     Stream& s_;
 };

@@ -76,6 +76,19 @@ Status conv_transpose2d_output_shape(const ConvTranspose2dParams& p, const Shape
     return checked_numel(*out, "conv_transpose2d output", &numel);
 }
 
+ConvTranspose2dParams ConvTranspose2dParams::up2x(int64_t in_ch, int64_t out_ch, Activation act,
+                                                  float slope) {
+    ConvTranspose2dParams p;
+    p.in_ch = in_ch;
+    p.out_ch = out_ch;
+    p.kernel_h = p.kernel_w = 4;
+    p.stride_h = p.stride_w = 2;
+    p.pad_h = p.pad_w = 1;
+    p.act = act;
+    p.slope = slope;
+    return p;
+}
+
 Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, const float* weight,
                                                 const float* bias, const KernelTable& k) {
     LUCENT_RETURN_IF_ERROR(conv_transpose2d_validate(p));

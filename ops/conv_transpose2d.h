@@ -31,6 +31,10 @@ struct ConvTranspose2dParams {
     // (output twice the input) only; each phase is a 4-tap ConvBf16 on the input packed once.
     // create() fails with kUnsupported for other shapes or without AMX.
     bool bf16 = false;
+
+    // Kernel 4, stride 2, padding 1: the layer that doubles H and W (RED's decoder).
+    static ConvTranspose2dParams up2x(int64_t in_ch, int64_t out_ch, Activation act,
+                                      float slope = 0.2f);
 };
 
 Status conv_transpose2d_validate(const ConvTranspose2dParams& p);

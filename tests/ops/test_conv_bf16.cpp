@@ -212,13 +212,8 @@ TEST(ConvBf16, TransposedMatchesTheRoundedReference) {
         const int64_t cin = sh[0], cout = sh[1], h = sh[2], w = sh[3];
         SCOPED_TRACE("cin " + std::to_string(cin) + " cout " + std::to_string(cout) + " " +
                      std::to_string(h) + "x" + std::to_string(w));
-        ops::ConvTranspose2dParams p;
-        p.in_ch = cin;
-        p.out_ch = cout;
-        p.kernel_h = p.kernel_w = 4;
-        p.stride_h = p.stride_w = 2;
-        p.pad_h = p.pad_w = 1;
-        p.act = ops::Activation::kLeakyRelu;
+        ops::ConvTranspose2dParams p =
+            ops::ConvTranspose2dParams::up2x(cin, cout, ops::Activation::kLeakyRelu);
         p.bf16 = true;
         std::vector<float> wt(static_cast<size_t>(cin * cout * 16)), b(static_cast<size_t>(cout)),
             in(static_cast<size_t>(cin * h * w));
