@@ -18,7 +18,7 @@ constexpr int64_t kMaxElements = int64_t{1} << 40;
 // where the kernel offers them on request (THP "madvise", the Debian default): 512 times fewer
 // page faults on first touch and TLB entries that cover the channel planes the convs read.
 constexpr size_t kHugePage = size_t{2} << 20;
-}
+}  // namespace
 
 std::string Shape::str() const {
     return "[" + std::to_string(n) + ", " + std::to_string(c) + ", " + std::to_string(h) + ", " +
