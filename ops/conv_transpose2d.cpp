@@ -216,6 +216,24 @@ int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows) const {
     return most;
 }
 
+void ConvTranspose2d::phase_rows(const Phase& ph, const Rows& out, int64_t* q0, int64_t* q1) const {
+    const int64_t s = p_.stride_h;
+    *q0 = floor_div(out.row0 - ph.ry + s - 1, s);
+    *q1 = floor_div(out.end() - 1 - ph.ry, s) + 1;
+}
+
+void ConvTranspose2d::interleave_phase(const Context& ctx, const Phase& ph, const float* tmp,
+                                       int64_t q0, int64_t q1, int64_t ph_w, Rows out) const {
+    parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
+        const float* src = tmp + c * (q1 - q0) * ph_w;
+        for (int64_t q = q0; q < q1; ++q) {
+            float* drow = out.row(c, q * p_.stride_h + ph.ry) + ph.rx;
+            const float* srow = src + (q - q0) * ph_w;
+            for (int64_t x = 0; x < ph_w; ++x) drow[x * p_.stride_w] = srow[x];
+        }
+    });
+}
+
 Status ConvTranspose2d::run_rows_bf16(const Context& ctx, ConstRows in, Rows out,
                                       float* scratch) const {
     const Band b = band(out.row0, out.end(), in.w, out.w);
@@ -226,23 +244,16 @@ Status ConvTranspose2d::run_rows_bf16(const Context& ctx, ConstRows in, Rows out
     float* zero = scratch + b.rows * row_floats;
     float* tmp = zero + row_floats;
     pack_rows_bf16(ctx, in, packed);
-    const int64_t s = 2;
     for (size_t i = 0; i < phases_.size(); ++i) {
         const Phase& ph = phases_[i];
-        const int64_t q0 = floor_div(out.row0 - ph.ry + s - 1, s);
-        const int64_t q1 = floor_div(out.end() - 1 - ph.ry, s) + 1;
+        int64_t q0 = 0, q1 = 0;
+        phase_rows(ph, out, &q0, &q1);
         if (q1 <= q0) continue;
         // The phase grid is the input's (the output is twice the input on each axis).
         const Rows dst{tmp, out.c, in.h, in.w, q0, q1 - q0, (q1 - q0) * in.w};
         LUCENT_RETURN_IF_ERROR(
             bf16_phases_[i]->run_packed(ctx, packed, q0, q1, &dst, nullptr, 0, zero));
-        parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
-            for (int64_t q = q0; q < q1; ++q) {
-                float* drow = out.row(c, q * s + ph.ry) + ph.rx;
-                const float* srow = dst.row(c, q);
-                for (int64_t x = 0; x < in.w; ++x) drow[x * s] = srow[x];
-            }
-        });
+        interleave_phase(ctx, ph, tmp, q0, q1, in.w, out);
     }
     return Status();
 }
@@ -325,11 +336,9 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
     j.batch = 1;
     j.prefetch_step = 1;
     LUCENT_RETURN_IF_ERROR(epilogue_code(p_.act, p_.slope, &j.act, &j.slope));
-    const int64_t s = p_.stride_h;
     for (const Phase& ph : phases_) {
-        // Phase rows q with y = s*q + ry in [out.row0, out.end()).
-        const int64_t q0 = floor_div(out.row0 - ph.ry + s - 1, s);
-        const int64_t q1 = floor_div(out.end() - 1 - ph.ry, s) + 1;
+        int64_t q0 = 0, q1 = 0;
+        phase_rows(ph, out, &q0, &q1);
         const int64_t ph_w = phase_len(out.w, p_.stride_w, ph.rx);
         if (q1 <= q0 || ph_w == 0) continue;
         std::vector<int64_t> taps(ph.tap_dy.size());
@@ -345,15 +354,7 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
         j.out_cs = j.out_h * ph_w;
         j.out_ns = out.c * j.out_cs;
         run_conv_rows(ctx, *k_, j);
-        // Interleave the phase into the output rows.
-        parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
-            const float* src = tmp + c * j.out_cs;
-            for (int64_t q = q0; q < q1; ++q) {
-                float* drow = out.row(c, q * s + ph.ry) + ph.rx;
-                const float* srow = src + (q - q0) * ph_w;
-                for (int64_t x = 0; x < ph_w; ++x) drow[x * p_.stride_w] = srow[x];
-            }
-        });
+        interleave_phase(ctx, ph, tmp, q0, q1, ph_w, out);
     }
     return Status();
 }

@@ -78,6 +78,11 @@ class ConvTranspose2d {
     // params().bf16: one layer per phase (phases_ order), run instead of the fp32 kernels.
     std::vector<std::shared_ptr<const ConvBf16>> bf16_phases_;
     Status run_rows_bf16(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    // Phase rows [*q0, *q1): those q with y = stride_h * q + ph.ry in out's rows.
+    void phase_rows(const Phase& ph, const Rows& out, int64_t* q0, int64_t* q1) const;
+    // Scatters a phase's rows [q0, q1) (tmp: [channel][q1 - q0][ph_w]) into out's rows.
+    void interleave_phase(const Context& ctx, const Phase& ph, const float* tmp, int64_t q0,
+                          int64_t q1, int64_t ph_w, Rows out) const;
     std::vector<float> bias_;
     int64_t lead_w_ = 0;               // zero columns padded before the input
     int64_t min_dy_ = 0, max_dy_ = 0;  // extreme input row offsets of any tap
