@@ -329,7 +329,7 @@ void Stream::set_phases(int sink, const std::vector<char>& active) {
         const int64_t rows = cone[static_cast<size_t>(id)];
         if (rows == 0 || !active[static_cast<size_t>(id)] || s.done >= s.n.out_h) continue;
         const int64_t t = target_row(s, rows);
-        // On the node's step (Winograd's 2-row tiles) like its cap, even where t is its last row.
+        // On the node's step (Winograd's 4-row tiles) like its cap, even where t is its last row.
         s.phase = (rows + s.n.step - 1) / s.n.step * s.n.step % s.cap;
         for (const StreamNode::Input& in : s.n.inputs) {
             int64_t a = 0, b = 0;

@@ -20,7 +20,7 @@
 // working memory: there is no second formula.
 //
 // Bit-identity: a node computes each output element with the same operations whatever chunk it
-// is in (ops run_rows contracts); nodes whose tiles span rows (Winograd, 2 rows) declare a step
+// is in (ops run_rows contracts); nodes whose tiles span rows (Winograd, 4 rows) declare a step
 // and chunks start on it. So the output is the same bits for every stripe height.
 //
 // Passes (RED): a graph with whole-image statistics runs as several passes, each pulling a
@@ -198,7 +198,7 @@ int64_t scaled_rows(int64_t stripe, int64_t out_h, int64_t sink_h, int64_t step)
 
 // The most rows a node `width` columns wide computes at once: about kChunkPixels pixels (16k
 // made 2-thread runs 25 % slower than 64k on a 500x375 x4 run), but
-// at least 4 rows per thread (convolutions split rows between threads; Winograd tiles are 2
+// at least 4 rows per thread (convolutions split rows between threads; Winograd tiles are 4
 // rows high), in whole steps. Wide images thus get short chunks and their rings hold few rows:
 // memory follows the width, not the stripe, once a stripe holds more than a chunk.
 constexpr int64_t kChunkPixels = 65536;

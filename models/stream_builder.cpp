@@ -131,7 +131,7 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
     const RowRing& out = s_.ring(out_ring);
     const int64_t in_h = s_.ring(in_ring).height(), in_w = s_.ring(in_ring).width();
     n.out_h = out.height();
-    n.step = cv.uses_winograd() ? 2 : 1;
+    n.step = cv.row_step();
     n.ring = out_ring;
     const ops::Conv2d* c = &cv;
     add_conv_inputs(&n, c, in_h, producers);

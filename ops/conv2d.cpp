@@ -187,26 +187,31 @@ void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& 
 
 namespace {
 
-// U = G g G^T for each (out, in) pair, G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2],
-// [0, 0, 1]], computed in double, packed per position xi as a 1-tap conv2d_row weight.
+// U = G g G^T for each (out, in) pair (G of ops/winograd_f43.h), computed in double, packed
+// per position xi = 6 * r + c as a 1-tap conv2d_row weight.
 void winograd_transform_weights(const Conv2dParams& p, const float* weight, int32_t ocb,
                                 std::vector<float>* packed) {
-    static const double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double kG[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
     const int64_t blocks = (p.out_ch + ocb - 1) / ocb;
     const int64_t per_xi = blocks * p.in_ch * ocb;
-    packed->assign(static_cast<size_t>(16 * per_xi), 0.0f);
+    packed->assign(static_cast<size_t>(kWinogradPoints * per_xi), 0.0f);
     for (int64_t o = 0; o < p.out_ch; ++o) {
         for (int64_t i = 0; i < p.in_ch; ++i) {
             const float* g = weight + (o * p.in_ch + i) * 9;
-            double gg[4][3];  // G g
-            for (int r = 0; r < 4; ++r)
+            double gg[6][3];  // G g
+            for (int r = 0; r < 6; ++r)
                 for (int c = 0; c < 3; ++c)
                     gg[r][c] = kG[r][0] * g[c] + kG[r][1] * g[3 + c] + kG[r][2] * g[6 + c];
-            for (int r = 0; r < 4; ++r) {
-                for (int c = 0; c < 4; ++c) {
+            for (int r = 0; r < 6; ++r) {
+                for (int c = 0; c < 6; ++c) {
                     const double u =
                         gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2];
-                    const int64_t xi = r * 4 + c, b = o / ocb, lane = o % ocb;
+                    const int64_t xi = r * 6 + c, b = o / ocb, lane = o % ocb;
                     (*packed)[static_cast<size_t>(xi * per_xi + (b * p.in_ch + i) * ocb + lane)] =
                         static_cast<float>(u);
                 }
@@ -265,9 +270,8 @@ void Conv2d::fill_band(ConstRows src, int64_t y0, int64_t qrows, float* band, in
         for (int64_t py = 0; py < sh; ++py) {
             float* prow = band + q * row_stride + py * phase_row;
             const int64_t iy = (y0 + q) * sh + py - p_.pad_top;
-            // Rows outside the image are padding. Rows inside it but outside the window are
-            // only ever the unused lower half of a Winograd tile that ends the window; they
-            // are zeroed as well (run_rows() checked that every row that matters is present).
+            // Rows outside the image are padding (run_rows() checked that the window holds
+            // every other row the band reads; the test keeps a stray read harmless).
             if (iy < 0 || iy >= src.h || iy < src.row0 || iy >= src.end()) {
                 std::memset(prow, 0, static_cast<size_t>(phase_row) * sizeof(float));
                 continue;
@@ -343,10 +347,11 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
     }
     int64_t first = 0, end = 0;
     input_rows(out.row0, out.end(), in.h, &first, &end);
-    if (winograd_ && (out.row0 % 2 != 0 || (out.rows % 2 != 0 && out.end() != os.h))) {
+    const int64_t step = row_step();
+    if (out.row0 % step != 0 || (out.rows % step != 0 && out.end() != os.h)) {
         return make_status(StatusCode::kInvalidArgument,
                            "conv2d (winograd) output rows [%lld, %lld) do not start and end on "
-                           "its 2-row tiles",
+                           "its 4-row tiles",
                            static_cast<long long>(out.row0), static_cast<long long>(out.end()));
     }
     LUCENT_RETURN_IF_ERROR(check_row_window("conv2d", out.row0, out.end(), first, end, in));
@@ -366,20 +371,31 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
     return Status();
 }
 
+Conv2d::WinogradBands Conv2d::winograd_bands(int64_t out_w, int64_t out_rows) const {
+    WinogradBands g;
+    g.tiles_h = (out_rows + kWinogradTile - 1) / kWinogradTile;
+    g.tiles_w = (out_w + kWinogradTile - 1) / kWinogradTile;
+    // About kWinogradBandTiles tiles per band: V and M stay in L2 and the GEMM rows stay long.
+    g.band_th = std::max<int64_t>(1, std::min<int64_t>(g.tiles_h, kWinogradBandTiles / g.tiles_w));
+    g.band_tiles = g.band_th * g.tiles_w;
+    const int32_t ocb = k_->conv2d_oc_block;
+    g.c_pad = (p_.out_ch + ocb - 1) / ocb * ocb;
+    // One cache line between positions: otherwise the 36 planes are often a multiple of 4 KiB
+    // apart, and the transforms' 36 store (input) or load (output) streams fall into one L1
+    // set and alias in the store buffer.
+    g.v_xs = p_.in_ch * g.band_tiles + 16;
+    g.m_xs = g.c_pad * g.band_tiles + 16;
+    g.per_thread = kWinogradPoints * (g.v_xs + g.m_xs);
+    return g;
+}
+
 Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
     const int64_t out_w =
         (in_w + p_.pad_left + p_.pad_right - p_.dilation_w * (p_.kernel_w - 1) - 1) / p_.stride_w +
         1;
     if (winograd_) {
-        const int64_t tiles_h = (out_rows + 1) / 2, tiles_w = (out_w + 1) / 2;
-        // About 128 tiles per band keeps V and M in L2 and gives the GEMM long rows.
-        const int64_t band_th = std::max<int64_t>(1, std::min<int64_t>(tiles_h, 128 / tiles_w));
-        const int64_t pw = std::max(in_w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
-        const int32_t ocb = k_->conv2d_oc_block;
-        const int64_t c_pad = (p_.out_ch + ocb - 1) / ocb * ocb;
-        const int64_t band_tiles = band_th * tiles_w;
-        return {band_th, (2 * band_th + 2) * p_.in_ch * pw + 16 * p_.in_ch * band_tiles +
-                             16 * c_pad * band_tiles};
+        const WinogradBands g = winograd_bands(out_w, out_rows);
+        return {g.band_th, g.per_thread};
     }
     const int64_t sw = p_.stride_w;
     const int64_t pw = (in_w + p_.pad_left + p_.pad_right + sw - 1) / sw;
@@ -445,59 +461,62 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
     });
 }
 
-// Winograd F(2x2, 3x3), in bands of tile rows per thread: the band's padded input rows are
-// copied (fill_band), transformed per channel into V[16][in_ch][tiles], multiplied per
-// position xi by the transformed weights with the conv2d_row kernel as a 1-tap GEMM into
-// M[16][out_ch][tiles], and transformed back (bias and epilogue fused) into the output.
-// Tiles start at even output rows (run_rows() checks that out.row0 is even), so a stripe
-// computes every element exactly as the whole image does.
+// Winograd F(4x4, 3x3), in bands of tile rows per thread: the input rows are transformed per
+// channel straight from the window (the kernel reads the zero padding as masked-off lanes)
+// into V[36][in_ch][tiles], multiplied per position xi by the transformed weights with the
+// conv2d_row kernel as a 1-tap GEMM into M[36][out_ch][tiles], and transformed back (bias and
+// epilogue fused) into the output. Tiles start at output rows that are multiples of 4
+// (run_rows() checks out.row0), so a stripe computes every element exactly as the whole image
+// does.
 void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
-    const int64_t tiles_h = (out.rows + 1) / 2, tiles_w = (out.w + 1) / 2;
-    const Bands plan = bands(in.w, out.rows);
-    const int64_t band_th = plan.band_rows;
-    const int64_t band_tiles = band_th * tiles_w;
-    // Tiles read 2*tiles_w + 2 padded columns; pad with zeros beyond the real padding.
-    const int64_t pw = std::max(in.w + p_.pad_left + p_.pad_right, 2 * tiles_w + 2);
-    const int64_t ch_stride = pw, row_stride = in.c * pw;
-    const int64_t qrows = 2 * band_th + 2;
+    const WinogradBands g = winograd_bands(out.w, out.rows);
     const int32_t ocb = k_->conv2d_oc_block;
-    const int64_t blocks = (out.c + ocb - 1) / ocb, c_pad = blocks * ocb;
-    const int64_t v_xs = in.c * band_tiles, m_xs = c_pad * band_tiles;
+    const int64_t blocks = g.c_pad / ocb;
     int32_t act = kActNone;
     float slope = 0.0f;
     (void)epilogue_code(p_.act, p_.slope, &act, &slope);  // validated at create()
     const std::vector<int64_t> one_tap = {0};
-    const int64_t nbands = (tiles_h + band_th - 1) / band_th;
+    const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th;
     const int64_t per_xi = blocks * in.c * ocb;
 
     parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
-        const int64_t ty0 = item * band_th;
-        const int64_t rows = std::min(band_th, tiles_h - ty0);
-        const int64_t ntiles = rows * tiles_w;
-        float* band = scratch + thread * plan.per_thread;
-        float* v = band + qrows * row_stride;
-        float* m = v + 16 * v_xs;
-        fill_band(in, out.row0 + 2 * ty0, 2 * rows + 2, band, pw, row_stride, row_stride,
-                  ch_stride);
+        const int64_t ty0 = item * g.band_th;
+        const int64_t rows = std::min(g.band_th, g.tiles_h - ty0);
+        const int64_t ntiles = rows * g.tiles_w;
+        float* v = scratch + thread * g.per_thread;
+        float* m = v + kWinogradPoints * g.v_xs;
         for (int64_t tr = 0; tr < rows; ++tr) {
+            const int64_t iy0 = out.row0 + kWinogradTile * (ty0 + tr) - p_.pad_top;
             for (int64_t c = 0; c < in.c; ++c) {
-                k_->winograd_input(band + 2 * tr * row_stride + c * ch_stride, row_stride,
-                                   static_cast<int32_t>(tiles_w), v + c * band_tiles + tr * tiles_w,
-                                   v_xs);
+                WinogradInputArgs a;
+                // Rows outside the image are padding. Rows inside it but outside the window are
+                // only ever the unused lower rows of a tile that ends the window; they read as
+                // zeros too (run_rows() checked that every row that matters is present).
+                for (int i = 0; i < 6; ++i) {
+                    const int64_t y = iy0 + i;
+                    a.rows[i] =
+                        y >= 0 && y < in.h && y >= in.row0 && y < in.end() ? in.row(c, y) : nullptr;
+                }
+                a.x0 = -p_.pad_left;
+                a.width = in.w;
+                a.tiles = static_cast<int32_t>(g.tiles_w);
+                a.v = v + c * g.band_tiles + tr * g.tiles_w;
+                a.v_xs = g.v_xs;
+                k_->winograd_input(a);
             }
         }
-        for (int64_t xi = 0; xi < 16; ++xi) {
+        for (int64_t xi = 0; xi < kWinogradPoints; ++xi) {
             for (int64_t b = 0; b < blocks; ++b) {
                 ConvRowArgs a{};
-                a.in = v + xi * v_xs;
-                a.in_cs = band_tiles;
+                a.in = v + xi * g.v_xs;
+                a.in_cs = g.band_tiles;
                 a.taps = one_tap.data();
                 a.ntaps = 1;
                 a.cin = static_cast<int32_t>(in.c);
                 a.w = wino_packed_.data() + xi * per_xi + b * in.c * ocb;
                 a.bias = nullptr;
-                a.out = m + xi * m_xs + b * ocb * band_tiles;
-                a.out_cs = band_tiles;
+                a.out = m + xi * g.m_xs + b * ocb * g.band_tiles;
+                a.out_cs = g.band_tiles;
                 a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, out.c - b * ocb));
                 a.width = static_cast<int32_t>(ntiles);
                 a.act = kActNone;
@@ -507,16 +526,16 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
         }
         for (int64_t o = 0; o < out.c; ++o) {
             for (int64_t tr = 0; tr < rows; ++tr) {
-                const int64_t y = out.row0 + 2 * (ty0 + tr);
+                const int64_t y = out.row0 + kWinogradTile * (ty0 + tr);
                 WinogradOutputArgs a;
-                a.m = m + o * band_tiles + tr * tiles_w;
-                a.m_xs = m_xs;
-                a.tiles = static_cast<int32_t>(tiles_w);
+                a.m = m + o * g.band_tiles + tr * g.tiles_w;
+                a.m_xs = g.m_xs;
+                a.tiles = static_cast<int32_t>(g.tiles_w);
                 a.bias = bias_[static_cast<size_t>(o)];
                 a.act = act;
                 a.slope = slope;
-                a.out0 = out.row(o, y);
-                a.out1 = y + 1 < out.end() ? out.row(o, y + 1) : nullptr;
+                for (int r = 0; r < kWinogradTile; ++r)
+                    a.out[r] = y + r < out.end() ? out.row(o, y + r) : nullptr;
                 a.out_w = static_cast<int32_t>(out.w);
                 k_->winograd_output(a);
             }

@@ -22,12 +22,18 @@
 
 namespace lucent::ops {
 
-// kAuto picks Winograd F(2x2, 3x3) for 3x3, stride-1, undilated layers with at least
+// kAuto picks Winograd F(4x4, 3x3) for 3x3, stride-1, undilated layers with at least
 // kWinogradMinChannels input and output channels, and the direct kernel otherwise.
-// Winograd's 2x2 output tiles start at even output coordinates, so its rounding depends on
-// where the tensor starts; kDirect computes every output element in the same order.
+// Winograd's 4x4 output tiles start at output coordinates that are multiples of 4, so its
+// rounding depends on where the tensor starts; kDirect computes every output element in the
+// same order.
 enum class Conv2dAlgo : int32_t { kAuto = 0, kDirect = 1, kWinograd = 2 };
 constexpr int64_t kWinogradMinChannels = 16;
+constexpr int64_t kWinogradTile = 4;     // output rows and columns per Winograd tile
+constexpr int64_t kWinogradPoints = 36;  // transformed values per tile and channel
+// Tiles per band of run_rows(): V (36 x in_ch x tiles) and M (36 x out_ch x tiles) of a band
+// stay in L2 for the SSR widths, and the GEMM rows stay long enough for its register tile.
+constexpr int64_t kWinogradBandTiles = 64;
 
 struct Conv2dParams {
     int64_t in_ch = 0, out_ch = 0;
@@ -62,9 +68,9 @@ class Conv2d {
     // out must already have conv2d_output_shape(params(), in.shape). in and out must not overlap.
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     // Output rows [out.row0, out.end()) of one image (streaming). `in` must hold every input row
-    // they read (input_rows()). Winograd tiles start at even output rows, so with Winograd
-    // out.row0 must be even and out.rows even unless the window ends the image: then every
-    // element is computed exactly as run() computes it on the whole image. scratch: at least
+    // they read (input_rows()). out.row0 must be a multiple of row_step(), and out.rows too
+    // unless the window ends the image (Winograd's 4-row tiles): then every element is computed
+    // exactly as run() computes it on the whole image. scratch: at least
     // scratch_floats(in.w, out.rows, threads) floats for `threads` = the context's thread
     // count, or nullptr to allocate it here.
     Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
@@ -73,8 +79,10 @@ class Conv2d {
     // Floats of scratch run_rows() uses for out_rows output rows of an input in_w wide.
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
     const Conv2dParams& params() const { return p_; }
-    // True when run() uses Winograd F(2x2, 3x3).
+    // True when run() uses Winograd F(4x4, 3x3).
     bool uses_winograd() const { return winograd_; }
+    // The row granularity of run_rows() windows: kWinogradTile with Winograd, else 1.
+    int64_t row_step() const { return winograd_ ? kWinogradTile : 1; }
     // The bf16 layer this conv runs as (params().bf16), else null.
     const ConvBf16* bf16_op() const { return bf16_.get(); }
 
@@ -85,6 +93,16 @@ class Conv2d {
         int64_t per_thread;  // floats
     };
     Bands bands(int64_t in_w, int64_t out_rows) const;
+    // The Winograd band geometry, computed here only (scratch size and run_winograd() alike).
+    struct WinogradBands {
+        int64_t tiles_h, tiles_w;     // tiles of the window
+        int64_t band_th, band_tiles;  // tile rows and tiles per band
+        int64_t pw, qrows;            // padded input row width and rows per band
+        int64_t c_pad;                // out_ch rounded up to the kernel's channel block
+        int64_t v_xs, m_xs;           // floats per position xi in V and in M
+        int64_t per_thread;           // floats of one thread's band
+    };
+    WinogradBands winograd_bands(int64_t out_w, int64_t out_rows) const;
     void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     void run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
@@ -95,7 +113,7 @@ class Conv2d {
     const KernelTable* k_ = nullptr;
     std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
     bool winograd_ = false;
-    std::vector<float> wino_packed_;        // [16][blocks][in_ch][ocb]: G g G^T per position
+    std::vector<float> wino_packed_;        // [36][blocks][in_ch][ocb]: G g G^T per position
     std::vector<float> bias_;               // [blocks * ocb], zero-padded
     std::shared_ptr<const ConvBf16> bf16_;  // params().bf16: the layer runs here instead
 };

@@ -99,16 +99,24 @@ using PixelShuffleRowFn = void(const float* in, int64_t cs, int32_t r, float* ou
 // Pixel unshuffle row: out[x] = in[x * r] for x < out_w.
 using PixelUnshuffleRowFn = void(const float* in, int32_t r, float* out, int32_t out_w);
 
-// Winograd F(2x2, 3x3) input transform of one channel for `tiles` consecutive tiles:
-// tile t reads rows in[0..3] (row_stride apart) at columns 2t .. 2t+3 (so 2*tiles + 2 columns
-// must be readable) and writes its 16 transformed values v[xi * v_xs + t], xi = 4*i + j, of
-// B^T d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]].
-using WinogradInputFn = void(const float* in, int64_t row_stride, int32_t tiles, float* v,
-                             int64_t v_xs);
+// Winograd F(4x4, 3x3) input transform of one channel for `tiles` consecutive tiles
+// (ops/winograd_f43.h has the matrices), straight from the unpadded input rows: tile t reads
+// rows[0..5] at columns x0 + 4t .. x0 + 4t + 5, where a null row and any column outside
+// [0, width) read as zero (the convolution's padding), and writes its 36 transformed values
+// v[xi * v_xs + t], xi = 6*k + j, of B^T d B. Nothing outside [0, width) is read.
+struct WinogradInputArgs {
+    const float* rows[6];
+    int64_t x0;
+    int64_t width;
+    int32_t tiles;
+    float* v;
+    int64_t v_xs;
+};
+using WinogradInputFn = void(const WinogradInputArgs& args);
 
-// Winograd F(2x2, 3x3) output transform of one output channel: tile t's 16 products
-// m[xi * m_xs + t] become the 2x2 outputs A^T M A (A^T = [[1,1,1,0],[0,1,-1,-1]]) plus bias,
-// then the epilogue; out0[2t + j] and out1[2t + j] (out1 may be null) for 2t + j < out_w.
+// Winograd F(4x4, 3x3) output transform of one output channel: tile t's 36 products
+// m[xi * m_xs + t] become the 4x4 outputs A^T M A plus bias, then the epilogue;
+// out[r][4t + c] for 4t + c < out_w and every r whose out[r] is not null.
 struct WinogradOutputArgs {
     const float* m;
     int64_t m_xs;
@@ -116,8 +124,7 @@ struct WinogradOutputArgs {
     float bias;
     int32_t act;  // kActNone or kActLeaky
     float slope;
-    float* out0;
-    float* out1;
+    float* out[4];
     int32_t out_w;
 };
 using WinogradOutputFn = void(const WinogradOutputArgs& args);

@@ -2,9 +2,15 @@
 // the real SSR / RED layer shapes (scaled down), thread invariance and argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "ops/conv2d.h"
+#include "ops/dispatch.h"
+#include "ops/kernels.h"
 #include "ops/ref.h"
 #include "tests/util/compare.h"
 #include "tests/util/guarded.h"
@@ -174,6 +180,110 @@ TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
             EXPECT_TRUE(test::all_close(many.data(), one.data(), os, 0.0, "threads"));
         }
     }
+}
+
+// The Winograd transforms of every tier against the portable tier, bit for bit (they run
+// ops/winograd_f43.h's code in the same order): tile counts around the 8- and 16-tile vectors,
+// partial output widths, absent output rows, and no write beyond the last output column.
+TEST_P(Conv2dTest, WinogradTransformsMatchThePortableTierBitForBit) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    const auto& k = ops::kernels_for(GetParam());
+    const auto& s = ops::kernels_for(Isa::kScalar);
+    const std::vector<int64_t> counts = {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 40};
+    for (int i = 0; i < 30; ++i) {
+        const int32_t tiles = static_cast<int32_t>(rng.pick(counts));
+        const int64_t v_xs = tiles + rng.uniform_int(0, 3);
+        SCOPED_TRACE("tiles " + std::to_string(tiles));
+        // Rows exactly `width` long, tiles starting at x0 (the left padding), some rows absent,
+        // and widths that end before, at or after the last tile's columns.
+        ops::WinogradInputArgs in{};
+        in.x0 = -rng.uniform_int(0, 2);
+        in.width = std::max<int64_t>(1, 4 * tiles + 2 + in.x0 + rng.uniform_int(-6, 3));
+        in.tiles = tiles;
+        in.v_xs = v_xs;
+        std::vector<std::vector<float>> rows(6, std::vector<float>(static_cast<size_t>(in.width)));
+        for (int r = 0; r < 6; ++r) {
+            rng.fill_edgy(rows[r].data(), in.width);
+            in.rows[r] = rng.uniform_int(0, 5) == 0 ? nullptr : rows[r].data();
+        }
+        std::vector<float> got(static_cast<size_t>(36 * v_xs), -7.0f), want = got;
+        ops::WinogradInputArgs in_want = in;
+        in.v = got.data();
+        in_want.v = want.data();
+        k.winograd_input(in);
+        s.winograd_input(in_want);
+        ASSERT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float)))
+            << "winograd_input";
+
+        std::vector<float> m(static_cast<size_t>(36 * v_xs));
+        rng.fill(m.data(), static_cast<int64_t>(m.size()), -4.0f, 4.0f);
+        const int64_t out_w = 4 * tiles - rng.uniform_int(0, 3);
+        std::vector<float> out_got(static_cast<size_t>(4 * (out_w + 16)), 5.0f), out_want = out_got;
+        ops::WinogradOutputArgs a{};
+        a.m = m.data();
+        a.m_xs = v_xs;
+        a.tiles = tiles;
+        a.bias = rng.uniform(-1.0f, 1.0f);
+        a.act = rng.uniform_int(0, 1) == 0 ? ops::kActNone : ops::kActLeaky;
+        a.slope = 0.2f;
+        a.out_w = static_cast<int32_t>(out_w);
+        const int64_t absent = rng.uniform_int(0, 4);  // 4: every row present
+        ops::WinogradOutputArgs b = a;
+        for (int r = 0; r < 4; ++r) {
+            a.out[r] = r == absent ? nullptr : out_got.data() + r * (out_w + 16);
+            b.out[r] = r == absent ? nullptr : out_want.data() + r * (out_w + 16);
+        }
+        k.winograd_output(a);
+        s.winograd_output(b);
+        ASSERT_EQ(0, std::memcmp(out_got.data(), out_want.data(), out_got.size() * sizeof(float)))
+            << "winograd_output";
+        for (int r = 0; r < 4; ++r)
+            for (int64_t x = out_w; x < out_w + 16; ++x)
+                ASSERT_EQ(out_got[static_cast<size_t>(r * (out_w + 16) + x)], 5.0f)
+                    << "write beyond out_w in row " << r;
+    }
+}
+
+// Row windows (streaming): windows that start on Winograd's 4-row tiles give the same bits as
+// the whole image, whatever their height and thread count; a window off the tiles is refused.
+TEST_P(Conv2dTest, WinogradRowWindowsGiveTheWholeImageBits) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    Rng rng(test::test_seed());
+    LUCENT_SCOPED_SEED(test::test_seed());
+    auto p = ops::Conv2dParams::square(19, 21, 3);
+    p.act = ops::Activation::kLeakyRelu;
+    const int64_t h = 23, w = 37;
+    auto wt = rng.vec(21 * 19 * 9), b = rng.vec(21), in = rng.vec(19 * h * w);
+    auto conv = ops::Conv2d::create(p, wt.data(), b.data(), ops::kernels_for(GetParam())).value();
+    ASSERT_TRUE(conv.uses_winograd());
+    ASSERT_EQ(conv.row_step(), 4);
+    const ConstRows src{in.data(), 19, h, w, 0, h, h * w};
+    std::vector<float> whole(static_cast<size_t>(21 * h * w));
+    ASSERT_TRUE(conv.run_rows(test::context_for(GetParam(), 1), src,
+                              Rows{whole.data(), 21, h, w, 0, h, h * w}, nullptr)
+                    .ok());
+    for (int64_t chunk : {int64_t{4}, int64_t{8}, int64_t{12}}) {
+        for (int threads : {1, 2}) {
+            std::vector<float> got(whole.size(), std::nanf(""));
+            for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+                const int64_t y1 = std::min(h, y0 + chunk);
+                Rows dst{got.data() + y0 * w, 21, h, w, y0, y1 - y0, h * w};
+                const Status st =
+                    conv.run_rows(test::context_for(GetParam(), threads), src, dst, nullptr);
+                ASSERT_TRUE(st.ok()) << st.message();
+            }
+            EXPECT_EQ(0, std::memcmp(got.data(), whole.data(), got.size() * sizeof(float)))
+                << "chunks of " << chunk << ", " << threads << " threads";
+        }
+    }
+    std::vector<float> part(static_cast<size_t>(21 * 4 * w));
+    const Status off = conv.run_rows(test::context_for(GetParam(), 1), src,
+                                     Rows{part.data(), 21, h, w, 2, 4, 4 * w}, nullptr);
+    EXPECT_EQ(off.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(off.message().find("4-row tiles"), std::string::npos) << off.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2dTest, ::testing::ValuesIn(test::all_isas()),
