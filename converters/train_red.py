@@ -189,16 +189,29 @@ def evaluate(model, names=None):
     return {"pairs": rows, "summary": summary}
 
 
-def batches(imgs, patch, batch, gen, canonical_frac, gamma_min=1.8):
+def batches(imgs, patch, batch, gen, canonical_frac, gamma_min=1.8, fixed_curve=False, ladder=False):
     """Crops darkened near the canonical degradation (gamma 2.1-2.3, sigma 0.005-0.015) with
-    probability canonical_frac, else anywhere in gamma gamma_min-3.2, sigma 0.005-0.045."""
+    probability canonical_frac, else anywhere in gamma gamma_min-3.2, sigma 0.005-0.045.
+    fixed_curve: the target is the noise-free dark crop through the plain curve,
+    (clean ** gamma) ** (1 / 2.2), instead of the clean crop (see --fixed-curve).
+    ladder: the crops away from the canonical setting get darker and noisier together, as a
+    sensor's do (gamma 2.3-3.2, sigma from 0.012 + 0.01 * darkness to 0.045; see --ladder)."""
     while True:
         clean = photos.random_crops(imgs, patch, batch, gen)
         near = (torch.rand(batch, 1, 1, 1, generator=gen) < canonical_frac).float()
         u, v = torch.rand(batch, 1, 1, 1, generator=gen), torch.rand(batch, 1, 1, 1, generator=gen)
-        gamma = near * (2.1 + 0.2 * u) + (1 - near) * (gamma_min + (3.2 - gamma_min) * u)
-        sigma = near * (0.005 + 0.01 * v) + (1 - near) * (0.005 + 0.04 * v)
+        if ladder:
+            far_gamma = 2.3 + 0.9 * u
+            lo = 0.012 + 0.01 * u
+            far_sigma = lo + (0.045 - lo) * v
+        else:
+            far_gamma = gamma_min + (3.2 - gamma_min) * u
+            far_sigma = 0.005 + 0.04 * v
+        gamma = near * (2.1 + 0.2 * u) + (1 - near) * far_gamma
+        sigma = near * (0.005 + 0.01 * v) + (1 - near) * far_sigma
         dark = darken(clean, gamma, sigma, gen)
+        if fixed_curve:
+            clean = clean.clamp(0, 1) ** (gamma / CURVE_GAMMA)
         # The target carries the curve's output beside the clean crop for the hinge loss.
         yield dark, torch.cat([clean, dark ** (1.0 / CURVE_GAMMA)], 1)
 
@@ -235,6 +248,12 @@ def main():
                     "instead of the curve")
     ap.add_argument("--gamma-min", type=float, default=1.8,
                     help="lightest gamma of the crops away from the canonical one (up to 3.2)")
+    ap.add_argument("--fixed-curve", action="store_true",
+                    help="learn to denoise under the fixed x^(1/2.2) curve instead of guessing each "
+                    "image's gamma (the target is the noise-free dark crop through the curve)")
+    ap.add_argument("--ladder", action="store_true",
+                    help="darker crops are noisier too (gamma 2.3-3.2 with sigma >= 0.012-0.022), so "
+                    "the noise tells a dark scene at gamma 2.2 from a darker exposure")
     ap.add_argument("--check-minutes", type=float, default=4.0,
                     help="validation interval; the best checkpoint is what is saved")
     args = ap.parse_args()
@@ -273,7 +292,8 @@ def main():
         print(f"validation at iter {it}: {json.dumps(m)}{' (best so far)' if kept else ''}", flush=True)
 
     checkpoint(0)
-    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen, args.canonical_frac, args.gamma_min),
+    it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen, args.canonical_frac, args.gamma_min,
+                                                            args.fixed_curve, args.ladder),
                                  hinge_loss(args.hinge), args.lr, args.minutes, args.max_iters, bf16=not args.fp32,
                                  checkpoint=checkpoint, every_minutes=args.check_minutes)
     model.load_state_dict(best["state"])
@@ -284,6 +304,7 @@ def main():
                     "canonical_frac": args.canonical_frac, "gamma_min": args.gamma_min, "curve_gamma": CURVE_GAMMA, "start": start["summary"],
                     "best_iteration": best["it"], "validation": best["summary"], "validation_photos": validation,
                     "torch": torch.__version__, "hinge": args.hinge, "init": args.init,
+                    "fixed_curve": args.fixed_curve, "ladder": args.ladder,
                     "train_photos": train})
     torch.save({"params": model.state_dict(), "config": {"ppm_bins": CONFIG["bins"]}},
                os.path.join(args.out, "red_lowlight.pth"))
