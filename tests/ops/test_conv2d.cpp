@@ -57,8 +57,14 @@ void check_case(Isa isa, const ConvCase& c, Rng& rng, int threads = 1) {
     const Status st = conv.value().run(test::context_for(isa, threads), in.cview(), got.view());
     ASSERT_TRUE(st.ok()) << st.to_string();
     EXPECT_TRUE(got.intact()) << "write outside the output tensor";
+    // Winograd F(4x4, 3x3) rounds more than a direct sum of the same length: its transforms
+    // scale by up to 8 (A^T) and 5 (B^T) and cancel. With factor 1, 8 of 60 seeds failed
+    // (worst seen: 1.2x the bound, in_ch = 1, where the sum is shortest); with 8, 150 seeds
+    // pass. The numerics contract (2e-3 on the fast path) is far looser still.
+    constexpr double kWinogradErrorFactor = 8.0;
     const double tol = test::sum_tolerance(p.in_ch * p.kernel_h * p.kernel_w + 1,
-                                           test::max_abs(in.data(), in.numel()), 1.0);
+                                           test::max_abs(in.data(), in.numel()), 1.0) *
+                       (conv.value().uses_winograd() ? kWinogradErrorFactor : 1.0);
     EXPECT_TRUE(test::all_close(got.data(), ref.data(), os, tol, "conv2d"));
 }
 
