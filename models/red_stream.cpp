@@ -210,8 +210,9 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                  [sa, w2](int64_t rows, int t) { return sa->scratch_floats(w2, rows, t); });
     const int d1_ring = s.add_ring(c.c1, h, w);
     const ops::ConvTranspose2d* up = &up_;
-    const int d1 = b.row_op("up", "deconv4x4s2+lrelu", up, a_ring, a, d1_ring,
-                            [up, w2](int64_t rows, int) { return up->scratch_floats(w2, rows); });
+    const int d1 =
+        b.row_op("up", "deconv4x4s2+lrelu", up, a_ring, a, d1_ring,
+                 [up, w2](int64_t rows, int t) { return up->scratch_floats(w2, rows, t); });
     const int d0_ring = s.add_ring(c.c0, h, w);
     const int d0 = b.conv("dec1", dec1_, d1_ring, 0, c.c1, {d1}, d0_ring, 0);
     const int sum_ring = s.add_ring(c.c0, h, w);

@@ -3,9 +3,12 @@
 // phase is therefore a stride-1 correlation with a subset of the taps, run by the same
 // conv2d_row kernel as Conv2d, into a phase buffer that is then interleaved into the output.
 // No multiply is wasted on the zeros a naive "dilate the input" method would insert.
+// The common kernel 4 / stride 2 / padding 1 layer (fp32, >= 16 channels) instead runs its four
+// phases as one Winograd 3x3 convolution to 4 * out_ch channels (as3x3_, conv_transpose2d.h).
 #include "ops/conv_transpose2d.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "engine/threading.h"
@@ -130,6 +133,39 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
             c.phases_.push_back(std::move(ph));
         }
     }
+    const bool up2x = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 && p.stride_w == 2 &&
+                      p.pad_h == 1 && p.pad_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                      p.output_padding_h == 0 && p.output_padding_w == 0;
+    if (!p.bf16 && up2x && p.in_ch >= kWinogradMinChannels &&
+        4 * p.out_ch >= kWinogradMinChannels) {
+        // Phase (ry, rx), 3x3 tap (a, b) (input offset a - 1, b - 1) is the deconvolution's tap
+        // ky = ry + 3 - 2a, kx = rx + 3 - 2b when that lies in [0, 4).
+        const int64_t co = 4 * p.out_ch;
+        std::vector<float> w3(static_cast<size_t>(co * p.in_ch * 9), 0.0f), b3(co, 0.0f);
+        for (int64_t ph = 0; ph < 4; ++ph) {
+            const int64_t ry = ph / 2, rx = ph % 2;
+            for (int64_t o = 0; o < p.out_ch; ++o) {
+                if (bias != nullptr) b3[static_cast<size_t>(ph * p.out_ch + o)] = bias[o];
+                for (int64_t i = 0; i < p.in_ch; ++i) {
+                    for (int64_t a = 0; a < 3; ++a) {
+                        for (int64_t b = 0; b < 3; ++b) {
+                            const int64_t ky = ry + 3 - 2 * a, kx = rx + 3 - 2 * b;
+                            if (ky < 0 || ky >= 4 || kx < 0 || kx >= 4) continue;
+                            w3[static_cast<size_t>(((ph * p.out_ch + o) * p.in_ch + i) * 9 + a * 3 +
+                                                   b)] =
+                                weight[((i * p.out_ch + o) * 4 + ky) * 4 + kx];
+                        }
+                    }
+                }
+            }
+        }
+        Conv2dParams cp = Conv2dParams::square(p.in_ch, co, 3);
+        cp.act = p.act;
+        cp.slope = p.slope;
+        cp.algo = Conv2dAlgo::kWinograd;
+        LUCENT_ASSIGN_OR_RETURN(Conv2d conv, Conv2d::create(cp, w3.data(), b3.data(), k));
+        c.as3x3_ = std::make_shared<const Conv2d>(std::move(conv));
+    }
     if (p.bf16) {
         const bool shape_ok = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 &&
                               p.stride_w == 2 && p.pad_h == 1 && p.pad_w == 1 &&
@@ -193,17 +229,41 @@ ConvTranspose2d::Band ConvTranspose2d::band(int64_t y0, int64_t y1, int64_t in_w
     return b;
 }
 
+void ConvTranspose2d::as3x3_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* c0,
+                                 int64_t* c1) const {
+    const int64_t q0 = floor_div(y0, 2), q1 = floor_div(y1 - 1, 2) + 1;
+    *c0 = q0 / kWinogradTile * kWinogradTile;
+    *c1 = std::min(in_h, (q1 + kWinogradTile - 1) / kWinogradTile * kWinogradTile);
+}
+
 void ConvTranspose2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first,
                                  int64_t* end) const {
+    if (as3x3_ != nullptr) {
+        int64_t c0 = 0, c1 = 0;
+        as3x3_rows(y0, y1, in_h, &c0, &c1);
+        as3x3_->input_rows(c0, c1, in_h, first, end);
+        return;
+    }
     const Band b = band(y0, y1, 1, 1);
     *first = std::min(std::max<int64_t>(b.row0, 0), in_h);
     *end = std::max(std::min(b.row0 + b.rows, in_h), *first);
 }
 
-int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows) const {
+int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) const {
+    int64_t most = 0;
+    if (as3x3_ != nullptr) {
+        // The convolution's rows and its scratch; their count depends on where the rows start
+        // only through y0 mod 8 (2 output rows per phase row, 4 phase rows per tile).
+        for (int64_t y0 = 0; y0 < 2 * kWinogradTile; ++y0) {
+            int64_t c0 = 0, c1 = 0;
+            as3x3_rows(y0, y0 + out_rows, INT64_MAX / 4, &c0, &c1);
+            most = std::max(most, 4 * p_.out_ch * (c1 - c0) * in_w +
+                                      as3x3_->scratch_floats(in_w, c1 - c0, threads));
+        }
+        return most;
+    }
     // The band's size depends on where the rows start only through y0 mod stride.
     const int64_t out_w = out_width(in_w);
-    int64_t most = 0;
     for (int64_t y0 = 0; y0 < p_.stride_h; ++y0) {
         const Band b = band(y0, y0 + out_rows, in_w, out_w);
         // bf16: the band packed, the phase buffer, a zero row.
@@ -223,9 +283,10 @@ void ConvTranspose2d::phase_rows(const Phase& ph, const Rows& out, int64_t* q0, 
 }
 
 void ConvTranspose2d::interleave_phase(const Context& ctx, const Phase& ph, const float* tmp,
-                                       int64_t q0, int64_t q1, int64_t ph_w, Rows out) const {
+                                       int64_t tmp_cs, int64_t q0, int64_t q1, int64_t ph_w,
+                                       Rows out) const {
     parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
-        const float* src = tmp + c * (q1 - q0) * ph_w;
+        const float* src = tmp + c * tmp_cs;
         for (int64_t q = q0; q < q1; ++q) {
             float* drow = out.row(c, q * p_.stride_h + ph.ry) + ph.rx;
             const float* srow = src + (q - q0) * ph_w;
@@ -253,7 +314,24 @@ Status ConvTranspose2d::run_rows_bf16(const Context& ctx, ConstRows in, Rows out
         const Rows dst{tmp, out.c, in.h, in.w, q0, q1 - q0, (q1 - q0) * in.w};
         LUCENT_RETURN_IF_ERROR(
             bf16_phases_[i]->run_packed(ctx, packed, q0, q1, &dst, nullptr, 0, zero));
-        interleave_phase(ctx, ph, tmp, q0, q1, in.w, out);
+        interleave_phase(ctx, ph, tmp, (q1 - q0) * in.w, q0, q1, in.w, out);
+    }
+    return Status();
+}
+
+Status ConvTranspose2d::run_rows_as3x3(const Context& ctx, ConstRows in, Rows out,
+                                       float* scratch) const {
+    int64_t c0 = 0, c1 = 0;
+    as3x3_rows(out.row0, out.end(), in.h, &c0, &c1);
+    const int64_t cs = (c1 - c0) * in.w;
+    const Rows conv{scratch, 4 * out.c, in.h, in.w, c0, c1 - c0, cs};
+    LUCENT_RETURN_IF_ERROR(as3x3_->run_rows(ctx, in, conv, scratch + 4 * out.c * cs));
+    for (const Phase& ph : phases_) {
+        int64_t q0 = 0, q1 = 0;
+        phase_rows(ph, out, &q0, &q1);
+        if (q1 <= q0) continue;
+        const float* rows = scratch + (2 * ph.ry + ph.rx) * out.c * cs + (q0 - c0) * in.w;
+        interleave_phase(ctx, ph, rows, cs, q0, q1, in.w, out);
     }
     return Status();
 }
@@ -268,8 +346,9 @@ Status ConvTranspose2d::run(const Context& ctx, ConstTensorView in, TensorView o
     LUCENT_RETURN_IF_ERROR(check_tensor("conv_transpose2d", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("conv_transpose2d", "output", out.shape, os));
     int64_t count = 0;
-    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, scratch_floats(in.shape.w, os.h)},
-                                         "conv_transpose2d scratch", &count));
+    LUCENT_RETURN_IF_ERROR(checked_numel(
+        Shape{1, 1, 1, scratch_floats(in.shape.w, os.h, resolve_threads(ctx.num_threads))},
+        "conv_transpose2d scratch", &count));
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
     const Shape one_in{1, in.shape.c, in.shape.h, in.shape.w}, one_out{1, os.c, os.h, os.w};
     for (int64_t n = 0; n < os.n; ++n) {
@@ -302,10 +381,12 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
     const Band b = band(out.row0, out.end(), in.w, out.w);
     AlignedBuffer own;
     if (scratch == nullptr) {
-        LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(in.w, out.rows)));
+        LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(
+                                         in.w, out.rows, resolve_threads(ctx.num_threads))));
         scratch = own.data();
     }
     if (!bf16_phases_.empty()) return run_rows_bf16(ctx, in, out, scratch);
+    if (as3x3_ != nullptr) return run_rows_as3x3(ctx, in, out, scratch);
     // Band layout [row][ic][col], as Conv2d's bands: rows outside the image and the padding
     // columns are zero.
     float* band_buf = scratch;
@@ -354,7 +435,7 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
         j.out_cs = j.out_h * ph_w;
         j.out_ns = out.c * j.out_cs;
         run_conv_rows(ctx, *k_, j);
-        interleave_phase(ctx, ph, tmp, q0, q1, ph_w, out);
+        interleave_phase(ctx, ph, tmp, (q1 - q0) * ph_w, q0, q1, ph_w, out);
     }
     return Status();
 }

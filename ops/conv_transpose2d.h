@@ -18,6 +18,8 @@
 
 namespace lucent::ops {
 
+class Conv2d;
+
 struct ConvTranspose2dParams {
     int64_t in_ch = 0, out_ch = 0;
     int64_t kernel_h = 1, kernel_w = 1;
@@ -48,11 +50,14 @@ class ConvTranspose2d {
                                           const float* bias, const KernelTable& k);
     Status run(const Context& ctx, ConstTensorView in, TensorView out) const;
     // Streaming form: output rows [out.row0, out.end()) of one image; `in` holds the input rows
-    // input_rows() names. scratch: scratch_floats(in.w, out.rows) floats, or null to allocate.
-    // run() runs this on the whole image, so both give the same bits for every row window.
+    // input_rows() names. scratch: scratch_floats(in.w, out.rows, threads) floats for the
+    // context's thread count, or null to allocate. run() runs this on the whole image, so both
+    // give the same bits for every row window.
     Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     void input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const;
-    int64_t scratch_floats(int64_t in_w, int64_t out_rows) const;
+    int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
+    // True when the fp32 layer runs as one Winograd 3x3 convolution (see as3x3_).
+    bool uses_winograd() const { return as3x3_ != nullptr; }
     const ConvTranspose2dParams& params() const { return p_; }
 
   private:
@@ -80,9 +85,20 @@ class ConvTranspose2d {
     Status run_rows_bf16(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // Phase rows [*q0, *q1): those q with y = stride_h * q + ph.ry in out's rows.
     void phase_rows(const Phase& ph, const Rows& out, int64_t* q0, int64_t* q1) const;
-    // Scatters a phase's rows [q0, q1) (tmp: [channel][q1 - q0][ph_w]) into out's rows.
-    void interleave_phase(const Context& ctx, const Phase& ph, const float* tmp, int64_t q0,
-                          int64_t q1, int64_t ph_w, Rows out) const;
+    // Scatters a phase's rows [q0, q1) (tmp: channel c's row q at tmp + c * tmp_cs +
+    // (q - q0) * ph_w) into out's rows.
+    void interleave_phase(const Context& ctx, const Phase& ph, const float* tmp, int64_t tmp_cs,
+                          int64_t q0, int64_t q1, int64_t ph_w, Rows out) const;
+    // Kernel 4, stride 2, padding 1 in fp32 with enough channels: the four phases are one 3x3
+    // convolution (offsets -1..1 cover every phase's taps) to 4 * out_ch channels, phase
+    // (ry, rx) in channels [(2 ry + rx) out_ch, ...), zero weights where a phase has no tap.
+    // That convolution runs as Winograd F(4x4, 3x3): 2.25 products per output and phase
+    // channel against the direct kernel's 4, with the input transformed once for all phases.
+    std::shared_ptr<const Conv2d> as3x3_;
+    // The convolution's rows [*c0, *c1) for output rows [y0, y1): the phase rows they need,
+    // widened to its 4-row tiles (clipped to in_h; pass a huge in_h for the widest case).
+    void as3x3_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* c0, int64_t* c1) const;
+    Status run_rows_as3x3(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     std::vector<float> bias_;
     int64_t lead_w_ = 0;               // zero columns padded before the input
     int64_t min_dy_ = 0, max_dy_ = 0;  // extreme input row offsets of any tap

@@ -2,6 +2,9 @@
 // RED's 4x4 / stride 2 / padding 1 upsampler, output_padding, dilation and thread invariance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "ops/conv_transpose2d.h"
@@ -95,6 +98,50 @@ TEST_P(ConvTranspose2dTest, RedUpsamplerShapeAndThreads) {
     ASSERT_TRUE(op.run(test::context_for(GetParam(), 1), in, a).ok());
     ASSERT_TRUE(op.run(test::context_for(GetParam(), 3), in, c).ok());
     EXPECT_TRUE(test::all_close(c.data(), a.data(), os, 0.0, "threads"));
+}
+
+// The RED upsampler runs as one Winograd 3x3 convolution to 4 * out_ch channels: every row
+// window (any start, so windows that cut its 4-row tiles anywhere) gives the whole image's bits.
+TEST_P(ConvTranspose2dTest, WinogradUpsamplerRowWindowsGiveTheWholeImageBits) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    Rng rng(test::test_seed());
+    LUCENT_SCOPED_SEED(test::test_seed());
+    const auto p = ops::ConvTranspose2dParams::up2x(24, 13, ops::Activation::kLeakyRelu);
+    const int64_t h = 11, w = 9;
+    auto wt = rng.vec(24 * 13 * 16), b = rng.vec(13), in = rng.vec(24 * h * w);
+    auto op =
+        ops::ConvTranspose2d::create(p, wt.data(), b.data(), ops::kernels_for(GetParam())).value();
+    ASSERT_TRUE(op.uses_winograd());
+    const ConstRows src{in.data(), 24, h, w, 0, h, h * w};
+    const int64_t oh = 2 * h, ow = 2 * w;
+    std::vector<float> whole(static_cast<size_t>(13 * oh * ow));
+    ASSERT_TRUE(op.run_rows(test::context_for(GetParam(), 1), src,
+                            Rows{whole.data(), 13, oh, ow, 0, oh, oh * ow}, nullptr)
+                    .ok());
+    for (int64_t chunk : {int64_t{1}, int64_t{3}, int64_t{5}, int64_t{8}, int64_t{13}}) {
+        for (int threads : {1, 2}) {
+            std::vector<float> got(whole.size(), std::nanf(""));
+            for (int64_t y0 = 0; y0 < oh; y0 += chunk) {
+                const int64_t y1 = std::min(oh, y0 + chunk);
+                int64_t lo = 0, hi = 0;
+                op.input_rows(y0, y1, h, &lo, &hi);
+                // Only the rows input_rows() names, as the stream gives them.
+                const ConstRows part{in.data() + lo * w, 24, h, w, lo, hi - lo, h * w};
+                Rows dst{got.data() + y0 * ow, 13, oh, ow, y0, y1 - y0, oh * ow};
+                const Status st =
+                    op.run_rows(test::context_for(GetParam(), threads), part, dst, nullptr);
+                ASSERT_TRUE(st.ok()) << st.message();
+            }
+            EXPECT_EQ(0, std::memcmp(got.data(), whole.data(), got.size() * sizeof(float)))
+                << "chunks of " << chunk << ", " << threads << " threads";
+        }
+    }
+    // Too few channels for Winograd: the per-phase kernels.
+    const auto small = ops::ConvTranspose2dParams::up2x(8, 3, ops::Activation::kNone);
+    EXPECT_FALSE(
+        ops::ConvTranspose2d::create(small, wt.data(), b.data(), ops::kernels_for(GetParam()))
+            .value()
+            .uses_winograd());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, ConvTranspose2dTest, ::testing::ValuesIn(test::all_isas()),
