@@ -8,7 +8,7 @@ Lucent: "run" is the graph alone as `--verbose` reports it, "cmd" the whole CLI 
 .npy input (load, read, run, write). PyTorch: forward under no_grad, torch.set_num_threads.
 
     bash bench/setup_ort.sh            # once: npm install onnxruntime-node into build-bench/ort
-    python3 bench/compare_ort.py [--reps 3] [--models ssr6,ssr23,red64]
+    python3 bench/compare_ort.py [--reps 3] [--models ssr6,ssr23,red64] [--no-torch]
 """
 import argparse
 import os
@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--models", default="ssr6,ssr23,red64")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--no-torch", action="store_true",
+                    help="skip PyTorch fp32 (RED at 576x576 takes it ~50 s a repetition)")
     args = ap.parse_args()
     import torch
     ort_dir = os.path.join(profile_layers.WORK, "ort")
@@ -89,18 +91,20 @@ def main():
                                     base + "-out.npy"], capture_output=True, text=True)
                 cmds.append((time.perf_counter() - t0) * 1e3)
                 runs.append(float(re.search(r"run ([\d.]+) ms", r.stderr).group(1)))
-            torch.set_num_threads(t)
-            with torch.no_grad():
-                module(torch.from_numpy(x))
-                pt = []
-                for _ in range(args.reps):
-                    t0 = time.perf_counter()
+            pt = []
+            if not args.no_torch:
+                torch.set_num_threads(t)
+                with torch.no_grad():
                     module(torch.from_numpy(x))
-                    pt.append((time.perf_counter() - t0) * 1e3)
-            run_ms, cmd_ms, pt_ms = statistics.median(runs), statistics.median(cmds), statistics.median(pt)
+                    for _ in range(args.reps):
+                        t0 = time.perf_counter()
+                        module(torch.from_numpy(x))
+                        pt.append((time.perf_counter() - t0) * 1e3)
+            run_ms, cmd_ms = statistics.median(runs), statistics.median(cmds)
+            pt_cell = f"{statistics.median(pt):.0f} ms" if pt else "-"
             ratio = f"{ort_ms / run_ms:.2f}x" if ort_ms else "-"
             ort_cell = f"{ort_ms:.0f} ms" if ort_ms else "-"
-            print(f"| {name} | {w}x{h} | {t} | {ort_cell} | {run_ms:.0f} ms | {cmd_ms:.0f} ms | {pt_ms:.0f} ms | "
+            print(f"| {name} | {w}x{h} | {t} | {ort_cell} | {run_ms:.0f} ms | {cmd_ms:.0f} ms | {pt_cell} | "
                   f"{ratio} |", flush=True)
 
 
