@@ -105,6 +105,12 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
     const int64_t blocks = (p.out_ch + ocb - 1) / ocb;
     c.bias_.assign(static_cast<size_t>(blocks * ocb), 0.0f);
     if (bias != nullptr) std::copy(bias, bias + p.out_ch, c.bias_.begin());
+    const bool up2x = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 && p.stride_w == 2 &&
+                      p.pad_h == 1 && p.pad_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                      p.output_padding_h == 0 && p.output_padding_w == 0;
+    // The per-phase direct weights are only packed when the layer runs on them.
+    const bool as3x3 =
+        !p.bf16 && up2x && p.in_ch >= kWinogradMinChannels && 4 * p.out_ch >= kWinogradMinChannels;
     // Tap (ky, kx) feeds phase (ry, rx) with input offset ((ry + pad - ky*d) / s, ...).
     int64_t min_dy = 0, min_dx = 0;
     for (int64_t ry = 0; ry < p.stride_h; ++ry) {
@@ -127,17 +133,14 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
                 }
             }
             // weight[i, o, t]: out-channel stride kh*kw, in-channel stride out_ch*kh*kw.
-            conv_pack_weights(weight, p.out_ch, p.in_ch, p.kernel_h * p.kernel_w,
-                              p.out_ch * p.kernel_h * p.kernel_w, tap_index, k.conv2d_oc_block,
-                              &ph.packed);
+            if (!as3x3 && !p.bf16)
+                conv_pack_weights(weight, p.out_ch, p.in_ch, p.kernel_h * p.kernel_w,
+                                  p.out_ch * p.kernel_h * p.kernel_w, tap_index, k.conv2d_oc_block,
+                                  &ph.packed);
             c.phases_.push_back(std::move(ph));
         }
     }
-    const bool up2x = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 && p.stride_w == 2 &&
-                      p.pad_h == 1 && p.pad_w == 1 && p.dilation_h == 1 && p.dilation_w == 1 &&
-                      p.output_padding_h == 0 && p.output_padding_w == 0;
-    if (!p.bf16 && up2x && p.in_ch >= kWinogradMinChannels &&
-        4 * p.out_ch >= kWinogradMinChannels) {
+    if (as3x3) {
         // Phase (ry, rx), 3x3 tap (a, b) (input offset a - 1, b - 1) is the deconvolution's tap
         // ky = ry + 3 - 2a, kx = rx + 3 - 2b when that lies in [0, 4).
         const int64_t co = 4 * p.out_ch;
@@ -167,11 +170,7 @@ Result<ConvTranspose2d> ConvTranspose2d::create(const ConvTranspose2dParams& p, 
         c.as3x3_ = std::make_shared<const Conv2d>(std::move(conv));
     }
     if (p.bf16) {
-        const bool shape_ok = p.kernel_h == 4 && p.kernel_w == 4 && p.stride_h == 2 &&
-                              p.stride_w == 2 && p.pad_h == 1 && p.pad_w == 1 &&
-                              p.dilation_h == 1 && p.dilation_w == 1 && p.output_padding_h == 0 &&
-                              p.output_padding_w == 0;
-        if (!shape_ok)
+        if (!up2x)
             return make_status(StatusCode::kUnsupported,
                                "conv_transpose2d in bf16 supports kernel 4, stride 2, padding 1 "
                                "layers only");
