@@ -235,7 +235,7 @@ class Limits(unittest.TestCase):
     def test_timeout_is_504_naming_the_limit(self):
         srv = Server("--workers", "1", "--threads", "1", "--timeout", "1", "--quiet")
         try:
-            slow = png_bytes((np.random.default_rng(3).random((200, 200, 3)) * 255).astype(np.uint8))
+            slow = png_bytes((np.random.default_rng(3).random((400, 400, 3)) * 255).astype(np.uint8))
             t = time.monotonic()
             status, _, body = srv.request("POST", "/v1/upscale", slow, {"Content-Type": "image/png"})
             self.assertEqual(status, 504, body[:200])
@@ -247,7 +247,7 @@ class Limits(unittest.TestCase):
 
     def test_overload_is_503_at_once_and_sigterm_finishes_in_flight(self):
         srv = Server("--workers", "1", "--threads", "1", "--max-queue", "1", "--quiet")
-        slow = png_bytes((np.random.default_rng(2).random((160, 160, 3)) * 255).astype(np.uint8))
+        slow = png_bytes((np.random.default_rng(2).random((240, 240, 3)) * 255).astype(np.uint8))
         results = []
 
         def post():
