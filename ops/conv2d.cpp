@@ -351,8 +351,9 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
     if (out.row0 % step != 0 || (out.rows % step != 0 && out.end() != os.h)) {
         return make_status(StatusCode::kInvalidArgument,
                            "conv2d (winograd) output rows [%lld, %lld) do not start and end on "
-                           "its 4-row tiles",
-                           static_cast<long long>(out.row0), static_cast<long long>(out.end()));
+                           "its %lld-row tiles",
+                           static_cast<long long>(out.row0), static_cast<long long>(out.end()),
+                           static_cast<long long>(step));
     }
     LUCENT_RETURN_IF_ERROR(check_row_window("conv2d", out.row0, out.end(), first, end, in));
     if (bf16_ != nullptr) return bf16_->run_rows(ctx, in, out, scratch);

@@ -97,7 +97,6 @@ class Conv2d {
     struct WinogradBands {
         int64_t tiles_h, tiles_w;     // tiles of the window
         int64_t band_th, band_tiles;  // tile rows and tiles per band
-        int64_t pw, qrows;            // padded input row width and rows per band
         int64_t c_pad;                // out_ch rounded up to the kernel's channel block
         int64_t v_xs, m_xs;           // floats per position xi in V and in M
         int64_t per_thread;           // floats of one thread's band

@@ -230,9 +230,10 @@ ConvTranspose2d::Band ConvTranspose2d::band(int64_t y0, int64_t y1, int64_t in_w
 
 void ConvTranspose2d::as3x3_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* c0,
                                  int64_t* c1) const {
+    const int64_t step = as3x3_->row_step();
     const int64_t q0 = floor_div(y0, 2), q1 = floor_div(y1 - 1, 2) + 1;
-    *c0 = q0 / kWinogradTile * kWinogradTile;
-    *c1 = std::min(in_h, (q1 + kWinogradTile - 1) / kWinogradTile * kWinogradTile);
+    *c0 = q0 / step * step;
+    *c1 = std::min(in_h, (q1 + step - 1) / step * step);
 }
 
 void ConvTranspose2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first,
@@ -252,8 +253,8 @@ int64_t ConvTranspose2d::scratch_floats(int64_t in_w, int64_t out_rows, int thre
     int64_t most = 0;
     if (as3x3_ != nullptr) {
         // The convolution's rows and its scratch; their count depends on where the rows start
-        // only through y0 mod 8 (2 output rows per phase row, 4 phase rows per tile).
-        for (int64_t y0 = 0; y0 < 2 * kWinogradTile; ++y0) {
+        // only through y0 mod 2 * row_step() (2 output rows per phase row).
+        for (int64_t y0 = 0; y0 < 2 * as3x3_->row_step(); ++y0) {
             int64_t c0 = 0, c1 = 0;
             as3x3_rows(y0, y0 + out_rows, INT64_MAX / 4, &c0, &c1);
             most = std::max(most, 4 * p_.out_ch * (c1 - c0) * in_w +
@@ -377,7 +378,6 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
     }
     LUCENT_RETURN_IF_ERROR(
         check_row_window("conv_transpose2d", out.row0, out.end(), first, end, in));
-    const Band b = band(out.row0, out.end(), in.w, out.w);
     AlignedBuffer own;
     if (scratch == nullptr) {
         LUCENT_ASSIGN_OR_RETURN(own, AlignedBuffer::create(scratch_floats(
@@ -386,6 +386,7 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
     }
     if (!bf16_phases_.empty()) return run_rows_bf16(ctx, in, out, scratch);
     if (as3x3_ != nullptr) return run_rows_as3x3(ctx, in, out, scratch);
+    const Band b = band(out.row0, out.end(), in.w, out.w);
     // Band layout [row][ic][col], as Conv2d's bands: rows outside the image and the padding
     // columns are zero.
     float* band_buf = scratch;
