@@ -155,6 +155,63 @@ void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64
     }
 }
 
+namespace {
+// A GEMM pass reads kGemmPassChannels input channels of a strip of about kGemmStripColumns
+// columns (24 KiB) while every output-channel block in turn multiplies it, so the slice stays in
+// L1 and each block streams only its own weights; the blocks' partial sums (a strip of the
+// output) wait in L2 for the next pass. Block-outer over all channels re-read the whole input
+// from L2 or memory once per block: RED's 512-channel fuse and its 256 -> 512 deconvolution
+// products ran at half the speed of a 64-channel layer.
+constexpr int64_t kGemmPassChannels = 64;
+constexpr int64_t kGemmStripColumns = 96;
+}  // namespace
+
+void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g) {
+    static const int64_t kZeroTap = 0;
+    const int32_t ocb = k.conv2d_oc_block;
+    const int64_t blocks = (g.cout + ocb - 1) / ocb;
+    // Strips of whole register tiles (3 x 16 columns with AVX-512), the rest in the last one.
+    const int64_t strip = g.width < 2 * kGemmStripColumns ? g.width : kGemmStripColumns;
+    for (int64_t x0 = 0; x0 < g.width; x0 += strip) {
+        for (int64_t ic0 = 0; ic0 < g.cin; ic0 += kGemmPassChannels) {
+            const int64_t nc = std::min(kGemmPassChannels, g.cin - ic0);
+            const bool first = ic0 == 0, last = ic0 + nc == g.cin;
+            for (int64_t b = 0; b < blocks; ++b) {
+                ConvRowArgs a{};
+                a.in = g.in + ic0 * g.in_cs + x0;
+                a.in_cs = g.in_cs;
+                a.taps = &kZeroTap;
+                a.ntaps = 1;
+                a.cin = static_cast<int32_t>(nc);
+                a.w = g.packed + ic0 * blocks * ocb + b * nc * ocb;
+                a.bias = first && g.bias != nullptr ? g.bias + b * ocb : nullptr;
+                a.out = g.out + b * ocb * g.out_cs + x0;
+                a.out_cs = g.out_cs;
+                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, g.cout - b * ocb));
+                a.width = static_cast<int32_t>(std::min(strip, g.width - x0));
+                a.act = last ? g.act : kActNone;
+                a.slope = g.slope;
+                a.prefetch_step = 1;
+                a.accumulate = first ? 0 : 1;
+                k.conv2d_row(a);
+            }
+        }
+    }
+}
+
+void pack_one_tap_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout,
+                       int64_t cin, int32_t ocb, float* dst) {
+    const int64_t blocks = (cout + ocb - 1) / ocb;
+    std::fill(dst, dst + blocks * ocb * cin, 0.0f);
+    for (int64_t ic0 = 0; ic0 < cin; ic0 += kGemmPassChannels) {
+        const int64_t nc = std::min(kGemmPassChannels, cin - ic0);
+        float* pass = dst + ic0 * blocks * ocb;
+        for (int64_t o = 0; o < cout; ++o)
+            for (int64_t i = 0; i < nc; ++i)
+                pass[(o / ocb * nc + i) * ocb + o % ocb] = w[o * o_stride + (ic0 + i) * i_stride];
+    }
+}
+
 void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& j) {
     const int32_t ocb = k.conv2d_oc_block;
     const int64_t blocks = (j.cout + ocb - 1) / ocb;
@@ -188,7 +245,7 @@ void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& 
 namespace {
 
 // U = G g G^T for each (out, in) pair (G of ops/winograd_f43.h), computed in double, packed
-// per position xi = 6 * r + c as a 1-tap conv2d_row weight.
+// per position xi = 6 * r + c for run_one_tap_gemm().
 void winograd_transform_weights(const Conv2dParams& p, const float* weight, int32_t ocb,
                                 std::vector<float>* packed) {
     static const double kG[6][3] = {{1.0 / 4, 0, 0},
@@ -197,27 +254,24 @@ void winograd_transform_weights(const Conv2dParams& p, const float* weight, int3
                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                     {0, 0, 1}};
-    const int64_t blocks = (p.out_ch + ocb - 1) / ocb;
-    const int64_t per_xi = blocks * p.in_ch * ocb;
-    packed->assign(static_cast<size_t>(kWinogradPoints * per_xi), 0.0f);
-    for (int64_t o = 0; o < p.out_ch; ++o) {
-        for (int64_t i = 0; i < p.in_ch; ++i) {
-            const float* g = weight + (o * p.in_ch + i) * 9;
-            double gg[6][3];  // G g
-            for (int r = 0; r < 6; ++r)
-                for (int c = 0; c < 3; ++c)
-                    gg[r][c] = kG[r][0] * g[c] + kG[r][1] * g[3 + c] + kG[r][2] * g[6 + c];
-            for (int r = 0; r < 6; ++r) {
-                for (int c = 0; c < 6; ++c) {
-                    const double u =
-                        gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2];
-                    const int64_t xi = r * 6 + c, b = o / ocb, lane = o % ocb;
-                    (*packed)[static_cast<size_t>(xi * per_xi + (b * p.in_ch + i) * ocb + lane)] =
-                        static_cast<float>(u);
-                }
-            }
-        }
+    const int64_t pairs = p.out_ch * p.in_ch;
+    std::vector<float> u(static_cast<size_t>(kWinogradPoints * pairs));  // [36][out][in]
+    for (int64_t pair = 0; pair < pairs; ++pair) {
+        const float* g = weight + pair * 9;
+        double gg[6][3];  // G g
+        for (int r = 0; r < 6; ++r)
+            for (int c = 0; c < 3; ++c)
+                gg[r][c] = kG[r][0] * g[c] + kG[r][1] * g[3 + c] + kG[r][2] * g[6 + c];
+        for (int r = 0; r < 6; ++r)
+            for (int c = 0; c < 6; ++c)
+                u[static_cast<size_t>((r * 6 + c) * pairs + pair)] = static_cast<float>(
+                    gg[r][0] * kG[c][0] + gg[r][1] * kG[c][1] + gg[r][2] * kG[c][2]);
     }
+    const int64_t per_xi = (p.out_ch + ocb - 1) / ocb * ocb * p.in_ch;
+    packed->resize(static_cast<size_t>(kWinogradPoints * per_xi));
+    for (int64_t xi = 0; xi < kWinogradPoints; ++xi)
+        pack_one_tap_gemm(u.data() + xi * pairs, p.in_ch, 1, p.out_ch, p.in_ch, ocb,
+                          packed->data() + xi * per_xi);
 }
 
 }  // namespace
@@ -246,11 +300,6 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
         c.bf16_ = std::make_shared<const ConvBf16>(std::move(b));
         return c;
     }
-    const int64_t ntaps = p.kernel_h * p.kernel_w;
-    std::vector<int64_t> tap_index(static_cast<size_t>(ntaps));
-    for (int64_t t = 0; t < ntaps; ++t) tap_index[static_cast<size_t>(t)] = t;
-    conv_pack_weights(weight, p.out_ch, p.in_ch, p.in_ch * ntaps, ntaps, tap_index,
-                      k.conv2d_oc_block, &c.packed_);
     const int64_t blocks = (p.out_ch + k.conv2d_oc_block - 1) / k.conv2d_oc_block;
     c.bias_.assign(static_cast<size_t>(blocks * k.conv2d_oc_block), 0.0f);
     if (bias != nullptr) std::copy(bias, bias + p.out_ch, c.bias_.begin());
@@ -259,7 +308,22 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
     c.winograd_ = p.algo == Conv2dAlgo::kWinograd ||
                   (p.algo == Conv2dAlgo::kAuto && eligible && p.in_ch >= kWinogradMinChannels &&
                    p.out_ch >= kWinogradMinChannels);
-    if (c.winograd_) winograd_transform_weights(p, weight, k.conv2d_oc_block, &c.wino_packed_);
+    c.pointwise_ = !c.winograd_ && p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 &&
+                   p.stride_w == 1 && p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 &&
+                   p.pad_right == 0;
+    if (c.winograd_) {
+        winograd_transform_weights(p, weight, k.conv2d_oc_block, &c.wino_packed_);
+    } else if (c.pointwise_) {
+        c.packed_.resize(static_cast<size_t>(blocks * k.conv2d_oc_block * p.in_ch));
+        pack_one_tap_gemm(weight, p.in_ch, 1, p.out_ch, p.in_ch, k.conv2d_oc_block,
+                          c.packed_.data());
+    } else {
+        const int64_t ntaps = p.kernel_h * p.kernel_w;
+        std::vector<int64_t> tap_index(static_cast<size_t>(ntaps));
+        for (int64_t t = 0; t < ntaps; ++t) tap_index[static_cast<size_t>(t)] = t;
+        conv_pack_weights(weight, p.out_ch, p.in_ch, p.in_ch * ntaps, ntaps, tap_index,
+                          k.conv2d_oc_block, &c.packed_);
+    }
     return c;
 }
 
@@ -308,9 +372,11 @@ Status Conv2d::run(const Context& ctx, ConstTensorView in, TensorView out) const
     LUCENT_RETURN_IF_ERROR(check_tensor("conv2d", "output", out.data, out.shape));
     LUCENT_RETURN_IF_ERROR(check_shape("conv2d", "output", out.shape, os));
     const int threads = resolve_threads(ctx.num_threads);
-    int64_t count = 0;
-    LUCENT_RETURN_IF_ERROR(checked_numel(Shape{1, 1, 1, scratch_floats(in.shape.w, os.h, threads)},
-                                         "conv2d band buffers", &count));
+    const int64_t floats = scratch_floats(in.shape.w, os.h, threads);
+    int64_t count = 0;  // none for 1x1 layers, which read their input in place
+    if (floats > 0)
+        LUCENT_RETURN_IF_ERROR(
+            checked_numel(Shape{1, 1, 1, floats}, "conv2d band buffers", &count));
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer buf, AlignedBuffer::create(count));
     for (int64_t n = 0; n < os.n; ++n) {
         const ConstRows src =
@@ -366,6 +432,8 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
     }
     if (winograd_) {
         run_winograd(ctx, in, out, scratch);
+    } else if (pointwise_) {
+        run_pointwise(ctx, in, out);
     } else {
         run_direct(ctx, in, out, scratch);
     }
@@ -398,6 +466,7 @@ Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
         const WinogradBands g = winograd_bands(out_w, out_rows);
         return {g.band_th, g.per_thread};
     }
+    if (pointwise_) return {std::min<int64_t>(kBandRows, out_rows), 0};  // reads in place
     const int64_t sw = p_.stride_w;
     const int64_t pw = (in_w + p_.pad_left + p_.pad_right + sw - 1) / sw;
     const int64_t extra_rows = ((p_.kernel_h - 1) * p_.dilation_h) / p_.stride_h;
@@ -462,6 +531,29 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
     });
 }
 
+// Bands of kBandRows rows per thread; a band's rows lie back to back in each channel plane of
+// the window, so the band is one GEMM row of rows * width columns.
+void Conv2d::run_pointwise(const Context& ctx, ConstRows in, Rows out) const {
+    const int64_t band_rows = bands(in.w, out.rows).band_rows;
+    const int64_t nbands = (out.rows + band_rows - 1) / band_rows;
+    OneTapGemm base;
+    base.in_cs = in.cs;
+    base.cin = in.c;
+    base.packed = packed_.data();
+    base.bias = bias_.data();
+    base.out_cs = out.cs;
+    base.cout = out.c;
+    (void)epilogue_code(p_.act, p_.slope, &base.act, &base.slope);  // validated at create()
+    parallel_for(nbands, ctx.num_threads, [&](int64_t item) {
+        const int64_t y0 = out.row0 + item * band_rows;
+        OneTapGemm g = base;
+        g.in = in.row(0, y0);
+        g.out = out.row(0, y0);
+        g.width = std::min(band_rows, out.end() - y0) * out.w;
+        run_one_tap_gemm(*k_, g);
+    });
+}
+
 // Winograd F(4x4, 3x3), in bands of tile rows per thread: the input rows are transformed per
 // channel straight from the window (the kernel reads the zero padding as masked-off lanes)
 // into V[36][in_ch][tiles], multiplied per position xi by the transformed weights with the
@@ -476,7 +568,6 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
     int32_t act = kActNone;
     float slope = 0.0f;
     (void)epilogue_code(p_.act, p_.slope, &act, &slope);  // validated at create()
-    const std::vector<int64_t> one_tap = {0};
     const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th;
     const int64_t per_xi = blocks * in.c * ocb;
 
@@ -507,23 +598,16 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
             }
         }
         for (int64_t xi = 0; xi < kWinogradPoints; ++xi) {
-            for (int64_t b = 0; b < blocks; ++b) {
-                ConvRowArgs a{};
-                a.in = v + xi * g.v_xs;
-                a.in_cs = g.band_tiles;
-                a.taps = one_tap.data();
-                a.ntaps = 1;
-                a.cin = static_cast<int32_t>(in.c);
-                a.w = wino_packed_.data() + xi * per_xi + b * in.c * ocb;
-                a.bias = nullptr;
-                a.out = m + xi * g.m_xs + b * ocb * g.band_tiles;
-                a.out_cs = g.band_tiles;
-                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, out.c - b * ocb));
-                a.width = static_cast<int32_t>(ntiles);
-                a.act = kActNone;
-                a.prefetch_step = 1;
-                k_->conv2d_row(a);
-            }
+            OneTapGemm gemm;
+            gemm.in = v + xi * g.v_xs;
+            gemm.in_cs = g.band_tiles;
+            gemm.cin = in.c;
+            gemm.packed = wino_packed_.data() + xi * per_xi;
+            gemm.out = m + xi * g.m_xs;
+            gemm.out_cs = g.band_tiles;
+            gemm.cout = out.c;
+            gemm.width = ntiles;
+            run_one_tap_gemm(*k_, gemm);
         }
         for (int64_t o = 0; o < out.c; ++o) {
             for (int64_t tr = 0; tr < rows; ++tr) {

@@ -103,6 +103,8 @@ class Conv2d {
     };
     WinogradBands winograd_bands(int64_t out_w, int64_t out_rows) const;
     void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    // 1x1, stride 1, unpadded: a GEMM straight over the window's rows (no band copy).
+    void run_pointwise(const Context& ctx, ConstRows in, Rows out) const;
     void run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
     void fill_band(ConstRows src, int64_t y0, int64_t qrows, float* band, int64_t pw,
@@ -110,9 +112,11 @@ class Conv2d {
 
     Conv2dParams p_;
     const KernelTable* k_ = nullptr;
-    std::vector<float> packed_;  // [blocks][in_ch][kernel_h*kernel_w][ocb], direct algorithm
+    // Direct algorithm: [blocks][in_ch][kernel_h*kernel_w][ocb]; 1x1: pack_one_tap_gemm().
+    std::vector<float> packed_;
     bool winograd_ = false;
-    std::vector<float> wino_packed_;        // [36][blocks][in_ch][ocb]: G g G^T per position
+    bool pointwise_ = false;                // 1x1, stride 1, no padding: run_pointwise()
+    std::vector<float> wino_packed_;        // [36][pack_one_tap_gemm()]: G g G^T per position
     std::vector<float> bias_;               // [blocks * ocb], zero-padded
     std::shared_ptr<const ConvBf16> bf16_;  // params().bf16: the layer runs here instead
 };
@@ -142,6 +146,28 @@ struct ConvRowsJob {
     int32_t prefetch_step = 1;  // taps per kernel row
 };
 void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& job);
+
+// One 1-tap GEMM, single-threaded: out[o*out_cs + x] = act(bias[o] + sum_i w[o, i] *
+// in[i*in_cs + x]) for o < cout, x < width, with w packed by pack_one_tap_gemm(). The 1x1
+// convolutions and the Winograd products run it.
+struct OneTapGemm {
+    const float* in = nullptr;
+    int64_t in_cs = 0, cin = 0;
+    const float* packed = nullptr;
+    const float* bias = nullptr;  // [blocks * ocb], or nullptr for zero
+    float* out = nullptr;
+    int64_t out_cs = 0, cout = 0;
+    int64_t width = 0;
+    int32_t act = kActNone;
+    float slope = 0.0f;
+};
+void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g);
+// Packs w[o*o_stride + i*i_stride] (o < cout, i < cin) in run_one_tap_gemm()'s pass order:
+// [pass of 64 input channels][block of ocb outputs][channel of the pass][ocb], zero-padded to
+// whole blocks (ceil(cout / ocb) * ocb * cin floats at dst), so that a pass reads its weights as
+// one sequential stream.
+void pack_one_tap_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout,
+                       int64_t cin, int32_t ocb, float* dst);
 
 // The epilogue code for an Activation, or an error for activations the epilogue cannot fuse.
 Status epilogue_code(Activation act, float slope, int32_t* code, float* kernel_slope);

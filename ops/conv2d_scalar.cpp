@@ -18,8 +18,9 @@ void conv2d_row(const ConvRowArgs& a) {
         const int32_t n = a.width - x0 < kChunk ? a.width - x0 : kChunk;
         float acc[kOcb][kChunk];
         for (int32_t o = 0; o < a.noc; ++o) {
+            const float* prev = a.out + o * a.out_cs + x0;
             const float b = a.bias != nullptr ? a.bias[o] : 0.0f;
-            for (int32_t x = 0; x < n; ++x) acc[o][x] = b;
+            for (int32_t x = 0; x < n; ++x) acc[o][x] = a.accumulate ? prev[x] : b;
         }
         const float* w = a.w;
         for (int32_t ic = 0; ic < a.cin; ++ic) {

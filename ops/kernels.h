@@ -42,6 +42,10 @@ struct ConvRowArgs {
     int32_t act;          // kActNone or kActLeaky
     float slope;          // negative slope for kActLeaky
     int32_t prefetch_step;  // taps between distinct input rows (kernel_w), for prefetching; >= 1
+    // 1: the sums start from the partial sums already in out instead of the bias (bias unused),
+    // for drivers that split the input channels into passes; the sum order per element is that
+    // of one call over all the channels.
+    int32_t accumulate = 0;
 };
 using Conv2dRowFn = void(const ConvRowArgs& args);
 

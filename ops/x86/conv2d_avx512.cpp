@@ -93,7 +93,7 @@ template <int NOC, int NV>
 inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask, int32_t ic0,
                          int32_t nc) {
     __m512 acc[NOC][NV];
-    start_sums<NOC, NV>(acc, a, x0, last_mask, ic0 > 0);
+    start_sums<NOC, NV>(acc, a, x0, last_mask, ic0 > 0 || a.accumulate != 0);
     const float* src = a.in + x0 + a.taps[0] + ic0 * a.in_cs;
     const float* w = a.w + static_cast<int64_t>(ic0) * kOcb;
 #pragma GCC unroll 4
@@ -106,7 +106,7 @@ inline void one_tap_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask, 
 template <int NOC, int NV>
 inline void conv_tile(const ConvRowArgs& a, int32_t x0, __mmask16 last_mask) {
     __m512 acc[NOC][NV];
-    start_sums<NOC, NV>(acc, a, x0, last_mask, false);
+    start_sums<NOC, NV>(acc, a, x0, last_mask, a.accumulate != 0);
     const float* in_x = a.in + x0;
     const float* w = a.w;
     for (int32_t ic = 0; ic < a.cin; ++ic) {

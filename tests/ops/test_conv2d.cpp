@@ -139,6 +139,29 @@ TEST_P(Conv2dTest, MatchesReferenceOnGraphLayerShapes) {
     }
 }
 
+TEST_P(Conv2dTest, GemmStripsAndChannelPassesMatchReference) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    // 1x1 layers and Winograd products run as GEMMs in column strips and 64-channel passes:
+    // rows wider than two strips (a short last strip) and more than one pass (a partial last).
+    struct S {
+        int64_t cin, cout, k;
+        Shape in;
+    };
+    const S shapes[] = {{130, 17, 1, Shape{1, 130, 11, 53}},
+                        {200, 9, 1, Shape{2, 200, 3, 101}},
+                        {70, 12, 3, Shape{1, 70, 5, 790}}};
+    for (const S& s : shapes) {
+        ConvCase c;
+        c.p = ops::Conv2dParams::square(s.cin, s.cout, s.k);
+        c.p.act = ops::Activation::kLeakyRelu;
+        c.in = s.in;
+        check_case(GetParam(), c, rng, static_cast<int>(rng.uniform_int(1, 3)));
+    }
+}
+
 TEST_P(Conv2dTest, WinogradMatchesReferenceOnAwkwardSizes) {
     LUCENT_REQUIRE_ISA(GetParam());
     const uint32_t seed = test::test_seed();
