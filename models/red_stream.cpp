@@ -73,11 +73,13 @@ class RedStreamBuilder : public StreamBuilder {
 
     // A node running an op's row form (input_rows() and run_rows(ctx, in, out, scratch), as
     // ops::SpatialAttention and ops::ConvTranspose2d have) from all channels of in_ring into
-    // all channels of out_ring; traced as `op_name`.
+    // all channels of out_ring, in chunks of whole `step`s; traced as `op_name`.
     template <typename Op>
     int row_op(const std::string& name, const std::string& op_name, const Op* op, int in_ring,
-               int producer, int out_ring, std::function<int64_t(int64_t, int)> scratch) {
+               int producer, int out_ring, std::function<int64_t(int64_t, int)> scratch,
+               int64_t step = 1) {
         StreamNode n = node_into(name, out_ring);
+        n.step = step;
         n.traces.push_back({name, op_name});
         const int64_t in_h = s_.ring(in_ring).height();
         n.inputs.push_back({producer,
@@ -210,9 +212,9 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                  [sa, w2](int64_t rows, int t) { return sa->scratch_floats(w2, rows, t); });
     const int d1_ring = s.add_ring(c.c1, h, w);
     const ops::ConvTranspose2d* up = &up_;
-    const int d1 =
-        b.row_op("up", "deconv4x4s2+lrelu", up, a_ring, a, d1_ring,
-                 [up, w2](int64_t rows, int t) { return up->scratch_floats(w2, rows, t); });
+    const int d1 = b.row_op(
+        "up", "deconv4x4s2+lrelu", up, a_ring, a, d1_ring,
+        [up, w2](int64_t rows, int t) { return up->scratch_floats(w2, rows, t); }, up->row_step());
     const int d0_ring = s.add_ring(c.c0, h, w);
     const int d0 = b.conv("dec1", dec1_, d1_ring, 0, c.c1, {d1}, d0_ring, 0);
     const int sum_ring = s.add_ring(c.c0, h, w);

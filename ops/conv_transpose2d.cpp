@@ -228,6 +228,8 @@ ConvTranspose2d::Band ConvTranspose2d::band(int64_t y0, int64_t y1, int64_t in_w
     return b;
 }
 
+int64_t ConvTranspose2d::row_step() const { return as3x3_ != nullptr ? 2 * as3x3_->row_step() : 1; }
+
 void ConvTranspose2d::as3x3_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* c0,
                                  int64_t* c1) const {
     const int64_t step = as3x3_->row_step();

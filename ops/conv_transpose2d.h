@@ -58,6 +58,9 @@ class ConvTranspose2d {
     int64_t scratch_floats(int64_t in_w, int64_t out_rows, int threads) const;
     // True when the fp32 layer runs as one Winograd 3x3 convolution (see as3x3_).
     bool uses_winograd() const { return as3x3_ != nullptr; }
+    // Output rows per step of its Winograd tiles (2 x 4 with as3x3_, else 1): windows that start
+    // and end on steps compute no convolution row twice (any window gives the same bits).
+    int64_t row_step() const;
     const ConvTranspose2dParams& params() const { return p_; }
 
   private:
