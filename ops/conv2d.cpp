@@ -156,34 +156,44 @@ void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64
 }
 
 namespace {
-// A GEMM pass reads kGemmPassChannels input channels of a strip of about kGemmStripColumns
+// A GEMM pass reads about kGemmPassRows (channel, tap) rows of a strip of kGemmStripColumns
 // columns (24 KiB) while every output-channel block in turn multiplies it, so the slice stays in
 // L1 and each block streams only its own weights; the blocks' partial sums (a strip of the
 // output) wait in L2 for the next pass. Block-outer over all channels re-read the whole input
-// from L2 or memory once per block: RED's 512-channel fuse and its 256 -> 512 deconvolution
-// products ran at half the speed of a 64-channel layer.
-constexpr int64_t kGemmPassChannels = 64;
+// from L2 or memory once per block: RED's 512-channel fuse, its 256 -> 512 deconvolution
+// products and its stride-2 convolution ran at half the speed of a 64-channel layer.
+constexpr int64_t kGemmPassRows = 64;
 constexpr int64_t kGemmStripColumns = 96;
+
+// Input channels per pass for ntaps taps (at least one).
+int64_t gemm_pass_channels(int64_t ntaps) {
+    return std::max<int64_t>(1, kGemmPassRows / std::max<int64_t>(1, ntaps));
+}
 }  // namespace
 
-void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g) {
+void run_conv_gemm(const KernelTable& k, const ConvGemm& g) {
     static const int64_t kZeroTap = 0;
+    const int64_t* taps = g.taps != nullptr ? g.taps : &kZeroTap;
+    const int64_t ntaps = g.taps != nullptr ? g.ntaps : 1;
     const int32_t ocb = k.conv2d_oc_block;
     const int64_t blocks = (g.cout + ocb - 1) / ocb;
-    // Strips of whole register tiles (3 x 16 columns with AVX-512), the rest in the last one.
-    const int64_t strip = g.width < 2 * kGemmStripColumns ? g.width : kGemmStripColumns;
+    const int64_t pass = gemm_pass_channels(ntaps);
+    // Strips of whole register tiles (3 x 16 columns with AVX-512), the rest in the last one;
+    // one pass has nothing to keep in L1 between blocks, so it runs the whole row (long stores).
+    const int64_t strip =
+        pass >= g.cin || g.width < 2 * kGemmStripColumns ? g.width : kGemmStripColumns;
     for (int64_t x0 = 0; x0 < g.width; x0 += strip) {
-        for (int64_t ic0 = 0; ic0 < g.cin; ic0 += kGemmPassChannels) {
-            const int64_t nc = std::min(kGemmPassChannels, g.cin - ic0);
+        for (int64_t ic0 = 0; ic0 < g.cin; ic0 += pass) {
+            const int64_t nc = std::min(pass, g.cin - ic0);
             const bool first = ic0 == 0, last = ic0 + nc == g.cin;
             for (int64_t b = 0; b < blocks; ++b) {
                 ConvRowArgs a{};
                 a.in = g.in + ic0 * g.in_cs + x0;
                 a.in_cs = g.in_cs;
-                a.taps = &kZeroTap;
-                a.ntaps = 1;
+                a.taps = taps;
+                a.ntaps = static_cast<int32_t>(ntaps);
                 a.cin = static_cast<int32_t>(nc);
-                a.w = g.packed + ic0 * blocks * ocb + b * nc * ocb;
+                a.w = g.packed + (ic0 * blocks + b * nc) * ntaps * ocb;
                 a.bias = first && g.bias != nullptr ? g.bias + b * ocb : nullptr;
                 a.out = g.out + b * ocb * g.out_cs + x0;
                 a.out_cs = g.out_cs;
@@ -191,7 +201,7 @@ void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g) {
                 a.width = static_cast<int32_t>(std::min(strip, g.width - x0));
                 a.act = last ? g.act : kActNone;
                 a.slope = g.slope;
-                a.prefetch_step = 1;
+                a.prefetch_step = g.prefetch_step;
                 a.accumulate = first ? 0 : 1;
                 k.conv2d_row(a);
             }
@@ -199,16 +209,19 @@ void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g) {
     }
 }
 
-void pack_one_tap_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout,
-                       int64_t cin, int32_t ocb, float* dst) {
+void pack_conv_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout, int64_t cin,
+                    int64_t ntaps, int32_t ocb, float* dst) {
     const int64_t blocks = (cout + ocb - 1) / ocb;
-    std::fill(dst, dst + blocks * ocb * cin, 0.0f);
-    for (int64_t ic0 = 0; ic0 < cin; ic0 += kGemmPassChannels) {
-        const int64_t nc = std::min(kGemmPassChannels, cin - ic0);
-        float* pass = dst + ic0 * blocks * ocb;
+    const int64_t pass = gemm_pass_channels(ntaps);
+    std::fill(dst, dst + blocks * ocb * cin * ntaps, 0.0f);
+    for (int64_t ic0 = 0; ic0 < cin; ic0 += pass) {
+        const int64_t nc = std::min(pass, cin - ic0);
+        float* part = dst + ic0 * blocks * ocb * ntaps;
         for (int64_t o = 0; o < cout; ++o)
             for (int64_t i = 0; i < nc; ++i)
-                pass[(o / ocb * nc + i) * ocb + o % ocb] = w[o * o_stride + (ic0 + i) * i_stride];
+                for (int64_t t = 0; t < ntaps; ++t)
+                    part[((o / ocb * nc + i) * ntaps + t) * ocb + o % ocb] =
+                        w[o * o_stride + (ic0 + i) * i_stride + t];
     }
 }
 
@@ -245,7 +258,7 @@ void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& 
 namespace {
 
 // U = G g G^T for each (out, in) pair (G of ops/winograd_f43.h), computed in double, packed
-// per position xi = 6 * r + c for run_one_tap_gemm().
+// per position xi = 6 * r + c for run_conv_gemm().
 void winograd_transform_weights(const Conv2dParams& p, const float* weight, int32_t ocb,
                                 std::vector<float>* packed) {
     static const double kG[6][3] = {{1.0 / 4, 0, 0},
@@ -270,8 +283,8 @@ void winograd_transform_weights(const Conv2dParams& p, const float* weight, int3
     const int64_t per_xi = (p.out_ch + ocb - 1) / ocb * ocb * p.in_ch;
     packed->resize(static_cast<size_t>(kWinogradPoints * per_xi));
     for (int64_t xi = 0; xi < kWinogradPoints; ++xi)
-        pack_one_tap_gemm(u.data() + xi * pairs, p.in_ch, 1, p.out_ch, p.in_ch, ocb,
-                          packed->data() + xi * per_xi);
+        pack_conv_gemm(u.data() + xi * pairs, p.in_ch, 1, p.out_ch, p.in_ch, 1, ocb,
+                       packed->data() + xi * per_xi);
 }
 
 }  // namespace
@@ -313,16 +326,11 @@ Result<Conv2d> Conv2d::create(const Conv2dParams& p, const float* weight, const 
                    p.pad_right == 0;
     if (c.winograd_) {
         winograd_transform_weights(p, weight, k.conv2d_oc_block, &c.wino_packed_);
-    } else if (c.pointwise_) {
-        c.packed_.resize(static_cast<size_t>(blocks * k.conv2d_oc_block * p.in_ch));
-        pack_one_tap_gemm(weight, p.in_ch, 1, p.out_ch, p.in_ch, k.conv2d_oc_block,
-                          c.packed_.data());
     } else {
         const int64_t ntaps = p.kernel_h * p.kernel_w;
-        std::vector<int64_t> tap_index(static_cast<size_t>(ntaps));
-        for (int64_t t = 0; t < ntaps; ++t) tap_index[static_cast<size_t>(t)] = t;
-        conv_pack_weights(weight, p.out_ch, p.in_ch, p.in_ch * ntaps, ntaps, tap_index,
-                          k.conv2d_oc_block, &c.packed_);
+        c.packed_.resize(static_cast<size_t>(blocks * k.conv2d_oc_block * p.in_ch * ntaps));
+        pack_conv_gemm(weight, p.in_ch * ntaps, ntaps, p.out_ch, p.in_ch, ntaps, k.conv2d_oc_block,
+                       c.packed_.data());
     }
     return c;
 }
@@ -497,17 +505,18 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
                 (dy / sh) * row_stride + (dy % sh) * phase_row + (dx % sw) * pw + dx / sw;
         }
     }
-    ConvRowArgs base_args{};
-    base_args.in_cs = ch_stride;
-    base_args.taps = taps.data();
-    base_args.ntaps = static_cast<int32_t>(taps.size());
-    base_args.cin = static_cast<int32_t>(in.c);
-    base_args.out_cs = out.cs;
-    base_args.width = static_cast<int32_t>(out.w);
-    base_args.prefetch_step = static_cast<int32_t>(p_.kernel_w);
-    (void)epilogue_code(p_.act, p_.slope, &base_args.act, &base_args.slope);  // validated
-    const int32_t ocb = k_->conv2d_oc_block;
-    const int64_t blocks = (out.c + ocb - 1) / ocb;
+    ConvGemm base;
+    base.in_cs = ch_stride;
+    base.cin = in.c;
+    base.taps = taps.data();
+    base.ntaps = static_cast<int32_t>(taps.size());
+    base.prefetch_step = static_cast<int32_t>(p_.kernel_w);
+    base.packed = packed_.data();
+    base.bias = bias_.data();
+    base.out_cs = out.cs;
+    base.cout = out.c;
+    base.width = out.w;
+    (void)epilogue_code(p_.act, p_.slope, &base.act, &base.slope);  // validated
     const int64_t nbands = (out.rows + band_rows - 1) / band_rows;
 
     parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
@@ -515,18 +524,11 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
         const int64_t rows = std::min(band_rows, out.end() - y0);
         float* band = scratch + thread * plan.per_thread;
         fill_band(in, y0, rows + extra_rows, band, pw, row_stride, phase_row, ch_stride);
-        // Block-outer: a block's packed weights stay in L1 across the band's rows; the band's
-        // input rows stay in L2 across blocks.
-        for (int64_t b = 0; b < blocks; ++b) {
-            for (int64_t y = 0; y < rows; ++y) {
-                ConvRowArgs a = base_args;
-                a.in = band + y * row_stride;
-                a.w = packed_.data() + b * in.c * base_args.ntaps * ocb;
-                a.bias = bias_.data() + b * ocb;
-                a.out = out.row(b * ocb, y0 + y);
-                a.noc = static_cast<int32_t>(std::min<int64_t>(ocb, out.c - b * ocb));
-                k_->conv2d_row(a);
-            }
+        for (int64_t y = 0; y < rows; ++y) {
+            ConvGemm g = base;
+            g.in = band + y * row_stride;
+            g.out = out.row(0, y0 + y);
+            run_conv_gemm(*k_, g);
         }
     });
 }
@@ -536,7 +538,7 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
 void Conv2d::run_pointwise(const Context& ctx, ConstRows in, Rows out) const {
     const int64_t band_rows = bands(in.w, out.rows).band_rows;
     const int64_t nbands = (out.rows + band_rows - 1) / band_rows;
-    OneTapGemm base;
+    ConvGemm base;
     base.in_cs = in.cs;
     base.cin = in.c;
     base.packed = packed_.data();
@@ -546,11 +548,11 @@ void Conv2d::run_pointwise(const Context& ctx, ConstRows in, Rows out) const {
     (void)epilogue_code(p_.act, p_.slope, &base.act, &base.slope);  // validated at create()
     parallel_for(nbands, ctx.num_threads, [&](int64_t item) {
         const int64_t y0 = out.row0 + item * band_rows;
-        OneTapGemm g = base;
+        ConvGemm g = base;
         g.in = in.row(0, y0);
         g.out = out.row(0, y0);
         g.width = std::min(band_rows, out.end() - y0) * out.w;
-        run_one_tap_gemm(*k_, g);
+        run_conv_gemm(*k_, g);
     });
 }
 
@@ -598,7 +600,7 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
             }
         }
         for (int64_t xi = 0; xi < kWinogradPoints; ++xi) {
-            OneTapGemm gemm;
+            ConvGemm gemm;
             gemm.in = v + xi * g.v_xs;
             gemm.in_cs = g.band_tiles;
             gemm.cin = in.c;
@@ -607,7 +609,7 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
             gemm.out_cs = g.band_tiles;
             gemm.cout = out.c;
             gemm.width = ntiles;
-            run_one_tap_gemm(*k_, gemm);
+            run_conv_gemm(*k_, gemm);
         }
         for (int64_t o = 0; o < out.c; ++o) {
             for (int64_t tr = 0; tr < rows; ++tr) {

@@ -112,11 +112,11 @@ class Conv2d {
 
     Conv2dParams p_;
     const KernelTable* k_ = nullptr;
-    // Direct algorithm: [blocks][in_ch][kernel_h*kernel_w][ocb]; 1x1: pack_one_tap_gemm().
+    // pack_conv_gemm() of the direct algorithm (1x1 layers included).
     std::vector<float> packed_;
     bool winograd_ = false;
     bool pointwise_ = false;                // 1x1, stride 1, no padding: run_pointwise()
-    std::vector<float> wino_packed_;        // [36][pack_one_tap_gemm()]: G g G^T per position
+    std::vector<float> wino_packed_;        // [36][pack_conv_gemm()]: G g G^T per position
     std::vector<float> bias_;               // [blocks * ocb], zero-padded
     std::shared_ptr<const ConvBf16> bf16_;  // params().bf16: the layer runs here instead
 };
@@ -147,12 +147,16 @@ struct ConvRowsJob {
 };
 void run_conv_rows(const Context& ctx, const KernelTable& k, const ConvRowsJob& job);
 
-// One 1-tap GEMM, single-threaded: out[o*out_cs + x] = act(bias[o] + sum_i w[o, i] *
-// in[i*in_cs + x]) for o < cout, x < width, with w packed by pack_one_tap_gemm(). The 1x1
-// convolutions and the Winograd products run it.
-struct OneTapGemm {
+// A convolution row as a GEMM, single-threaded: out[o*out_cs + x] = act(bias[o] + sum_{i, t}
+// w[o, i, t] * in[i*in_cs + taps[t] + x]) for o < cout, x < width (taps null: one tap at 0),
+// with w packed by pack_conv_gemm(). Every fp32 Conv2d runs its rows here: 1x1 layers over
+// their window in place, the direct algorithm over its padded band, Winograd per position.
+struct ConvGemm {
     const float* in = nullptr;
     int64_t in_cs = 0, cin = 0;
+    const int64_t* taps = nullptr;  // [ntaps] offsets, or null for one tap at 0
+    int32_t ntaps = 1;
+    int32_t prefetch_step = 1;  // taps per kernel row (ConvRowArgs::prefetch_step)
     const float* packed = nullptr;
     const float* bias = nullptr;  // [blocks * ocb], or nullptr for zero
     float* out = nullptr;
@@ -161,13 +165,13 @@ struct OneTapGemm {
     int32_t act = kActNone;
     float slope = 0.0f;
 };
-void run_one_tap_gemm(const KernelTable& k, const OneTapGemm& g);
-// Packs w[o*o_stride + i*i_stride] (o < cout, i < cin) in run_one_tap_gemm()'s pass order:
-// [pass of 64 input channels][block of ocb outputs][channel of the pass][ocb], zero-padded to
-// whole blocks (ceil(cout / ocb) * ocb * cin floats at dst), so that a pass reads its weights as
-// one sequential stream.
-void pack_one_tap_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout,
-                       int64_t cin, int32_t ocb, float* dst);
+void run_conv_gemm(const KernelTable& k, const ConvGemm& g);
+// Packs w[o*o_stride + i*i_stride + t] (o < cout, i < cin, t < ntaps) in run_conv_gemm()'s pass
+// order: [pass of about 64 (channel, tap) rows][block of ocb outputs][channel of the pass][tap]
+// [ocb], zero-padded to whole blocks (ceil(cout / ocb) * ocb * cin * ntaps floats at dst), so
+// that a pass reads its weights as one sequential stream.
+void pack_conv_gemm(const float* w, int64_t o_stride, int64_t i_stride, int64_t cout, int64_t cin,
+                    int64_t ntaps, int32_t ocb, float* dst);
 
 // The epilogue code for an Activation, or an error for activations the epilogue cannot fuse.
 Status epilogue_code(Activation act, float slope, int32_t* code, float* kernel_slope);

@@ -144,18 +144,23 @@ TEST_P(Conv2dTest, GemmStripsAndChannelPassesMatchReference) {
     const uint32_t seed = test::test_seed();
     LUCENT_SCOPED_SEED(seed);
     Rng rng(seed);
-    // 1x1 layers and Winograd products run as GEMMs in column strips and 64-channel passes:
-    // rows wider than two strips (a short last strip) and more than one pass (a partial last).
+    // Every fp32 layer runs as GEMMs in column strips and passes of about 64 (channel, tap)
+    // rows: rows wider than two strips (a short last strip) and more than one pass (a partial
+    // last), for 1x1 layers, Winograd products and the direct algorithm (strided too).
     struct S {
-        int64_t cin, cout, k;
+        int64_t cin, cout, k, stride;
+        ops::Conv2dAlgo algo;
         Shape in;
     };
-    const S shapes[] = {{130, 17, 1, Shape{1, 130, 11, 53}},
-                        {200, 9, 1, Shape{2, 200, 3, 101}},
-                        {70, 12, 3, Shape{1, 70, 5, 790}}};
+    const S shapes[] = {{130, 17, 1, 1, ops::Conv2dAlgo::kAuto, Shape{1, 130, 11, 53}},
+                        {200, 9, 1, 1, ops::Conv2dAlgo::kAuto, Shape{2, 200, 3, 101}},
+                        {70, 12, 3, 1, ops::Conv2dAlgo::kAuto, Shape{1, 70, 5, 790}},
+                        {24, 10, 3, 1, ops::Conv2dAlgo::kDirect, Shape{1, 24, 4, 401}},
+                        {17, 9, 3, 2, ops::Conv2dAlgo::kDirect, Shape{1, 17, 5, 451}}};
     for (const S& s : shapes) {
         ConvCase c;
-        c.p = ops::Conv2dParams::square(s.cin, s.cout, s.k);
+        c.p = ops::Conv2dParams::square(s.cin, s.cout, s.k, s.stride);
+        c.p.algo = s.algo;
         c.p.act = ops::Activation::kLeakyRelu;
         c.in = s.in;
         check_case(GetParam(), c, rng, static_cast<int>(rng.uniform_int(1, 3)));
