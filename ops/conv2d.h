@@ -122,8 +122,8 @@ class Conv2d {
 };
 
 // Packs weight [out_ch, in_ch, ntaps] (taps selected by tap_index) into
-// [blocks][in_ch][ntaps][ocb]. Shared with ConvTranspose2d, whose per-phase tap subsets use the
-// same kernel.
+// [blocks][in_ch][ntaps][ocb] for run_conv_rows(): ConvTranspose2d's per-phase tap subsets
+// (Conv2d packs for run_conv_gemm() instead).
 void conv_pack_weights(const float* weight, int64_t out_ch, int64_t in_ch, int64_t w_o_stride,
                        int64_t w_i_stride, const std::vector<int64_t>& tap_index, int32_t ocb,
                        std::vector<float>* packed);
