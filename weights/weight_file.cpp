@@ -75,18 +75,36 @@ std::string dims_str(const std::vector<int64_t>& d) {
 
 }  // namespace
 
+// zlib's CRC-32, eight bytes per step ("slicing by 8": table k advances a byte's CRC by k
+// more bytes): a 64 MB weight file took 0.26 s a byte at a time, a quarter of loading it.
 uint32_t crc32(uint32_t crc, const uint8_t* data, size_t size) {
-    static const auto table = [] {
-        std::unique_ptr<uint32_t[]> t(new uint32_t[256]);
+    static const auto tables = [] {
+        std::unique_ptr<uint32_t[]> t(new uint32_t[8 * 256]);
         for (uint32_t i = 0; i < 256; ++i) {
             uint32_t c = i;
             for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
             t[i] = c;
         }
+        for (int k = 1; k < 8; ++k)
+            for (uint32_t i = 0; i < 256; ++i) {
+                const uint32_t prev = t[(k - 1) * 256 + i];
+                t[k * 256 + i] = (prev >> 8) ^ t[prev & 0xffu];
+            }
         return t;
     }();
+    const uint32_t* t = tables.get();
+    auto le32 = [](const uint8_t* p) {
+        return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+    };
     crc = ~crc;
-    for (size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xffu] ^ (crc >> 8);
+    for (; size >= 8; data += 8, size -= 8) {
+        const uint32_t lo = crc ^ le32(data), hi = le32(data + 4);
+        crc = t[7 * 256 + (lo & 0xffu)] ^ t[6 * 256 + ((lo >> 8) & 0xffu)] ^
+              t[5 * 256 + ((lo >> 16) & 0xffu)] ^ t[4 * 256 + (lo >> 24)] ^
+              t[3 * 256 + (hi & 0xffu)] ^ t[2 * 256 + ((hi >> 8) & 0xffu)] ^
+              t[1 * 256 + ((hi >> 16) & 0xffu)] ^ t[hi >> 24];
+    }
+    for (; size > 0; ++data, --size) crc = t[(crc ^ *data) & 0xffu] ^ (crc >> 8);
     return ~crc;
 }
 
