@@ -1,5 +1,6 @@
 #include "engine/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -9,6 +10,7 @@
 #endif
 
 #include "engine/alloc_stats.h"
+#include "engine/threading.h"
 
 namespace lucent {
 
@@ -49,7 +51,7 @@ void AlignedBuffer::Free::operator()(float* p) const {
     std::free(p);
 }
 
-Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
+Result<AlignedBuffer> AlignedBuffer::create(int64_t count, int threads) {
     if (count < 0 || count > kMaxElements) {
         return make_status(StatusCode::kOutOfMemory, "buffer of %lld floats is outside [0, 2^40]",
                            static_cast<long long>(count));
@@ -69,7 +71,15 @@ Result<AlignedBuffer> AlignedBuffer::create(int64_t count) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (huge) (void)madvise(p, reserved, MADV_HUGEPAGE);  // a hint: refusals change nothing
 #endif
-    std::memset(p, 0, bytes);
+    if (huge && resolve_threads(threads) > 1) {
+        char* bytes_p = static_cast<char*>(p);
+        parallel_for(static_cast<int64_t>(reserved / kHugePage), threads, [&](int64_t i) {
+            const size_t at = static_cast<size_t>(i) * kHugePage;
+            std::memset(bytes_p + at, 0, std::min(kHugePage, bytes - std::min(bytes, at)));
+        });
+    } else {
+        std::memset(p, 0, bytes);
+    }
     alloc_stats::on_alloc(bytes);
     b.data_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
     b.size_ = count;

@@ -63,7 +63,7 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
     if (plan == nullptr)
         return make_status(StatusCode::kInvalidArgument, "%s run without a plan", graph_name());
     LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena,
-                            AlignedBuffer::create(plan->stream().arena_floats()));
+                            AlignedBuffer::create(plan->stream().arena_floats(), ctx.num_threads));
     for (int64_t n = 0; n < in.shape.n; ++n) {
         const ConstRows whole_in = rows_of(image_of(in, n));
         const Rows whole_out = rows_of(image_of(out, n));
@@ -83,7 +83,8 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
 }
 
 Status StreamRun::run(const ops::Context& ctx, const RowSource& source, const RowSink& sink) {
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena, AlignedBuffer::create(stream_.arena_floats()));
+    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena,
+                            AlignedBuffer::create(stream_.arena_floats(), ctx.num_threads));
     return run_on(ctx, source, sink, arena.data());
 }
 
