@@ -328,13 +328,21 @@ Status ConvTranspose2d::run_rows_as3x3(const Context& ctx, ConstRows in, Rows ou
     const int64_t cs = (c1 - c0) * in.w;
     const Rows conv{scratch, 4 * out.c, in.h, in.w, c0, c1 - c0, cs};
     LUCENT_RETURN_IF_ERROR(as3x3_->run_rows(ctx, in, conv, scratch + 4 * out.c * cs));
-    for (const Phase& ph : phases_) {
-        int64_t q0 = 0, q1 = 0;
-        phase_rows(ph, out, &q0, &q1);
-        if (q1 <= q0) continue;
-        const float* rows = scratch + (2 * ph.ry + ph.rx) * out.c * cs + (q0 - c0) * in.w;
-        interleave_phase(ctx, ph, rows, cs, q0, q1, in.w, out);
-    }
+    // Output row y = 2q + ry takes conv row q of phases (ry, 0) and (ry, 1), channel groups
+    // 2ry and 2ry + 1, interleaved by column: both column phases in one pass (whole cache lines
+    // written once) and one parallel region for all four phases.
+    parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
+        for (int64_t y = out.row0; y < out.end(); ++y) {
+            const int64_t ry = y % 2, q = y / 2;
+            const float* s0 = scratch + (2 * ry * out.c + c) * cs + (q - c0) * in.w;
+            const float* s1 = s0 + out.c * cs;
+            float* d = out.row(c, y);
+            for (int64_t x = 0; x < in.w; ++x) {
+                d[2 * x] = s0[x];
+                d[2 * x + 1] = s1[x];
+            }
+        }
+    });
     return Status();
 }
 
