@@ -164,6 +164,10 @@ namespace {
 // products and its stride-2 convolution ran at half the speed of a 64-channel layer.
 constexpr int64_t kGemmPassRows = 64;
 constexpr int64_t kGemmStripColumns = 96;
+// Winograd layers with more transformed weights than this share each band between the threads
+// (Conv2d::winograd_shares_bands): RED's deconvolution (19 MB) and enc2 (4.7 MB) do, the SSR
+// layers (at most 1.8 MB) keep a band per thread.
+constexpr int64_t kWinogradSharedWeightBytes = int64_t{4} << 20;
 
 // Input channels per pass for ntaps taps (at least one).
 int64_t gemm_pass_channels(int64_t ntaps) {
@@ -186,7 +190,7 @@ void run_conv_gemm(const KernelTable& k, const ConvGemm& g) {
         for (int64_t ic0 = 0; ic0 < g.cin; ic0 += pass) {
             const int64_t nc = std::min(pass, g.cin - ic0);
             const bool first = ic0 == 0, last = ic0 + nc == g.cin;
-            for (int64_t b = 0; b < blocks; ++b) {
+            for (int64_t b = g.block_begin; b < std::min(blocks, g.block_end); ++b) {
                 ConvRowArgs a{};
                 a.in = g.in + ic0 * g.in_cs + x0;
                 a.in_cs = g.in_cs;
@@ -484,7 +488,13 @@ Conv2d::Bands Conv2d::bands(int64_t in_w, int64_t out_rows) const {
 
 int64_t Conv2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) const {
     if (bf16_ != nullptr) return bf16_->scratch_floats(in_w, out_rows, threads);
-    return bands(in_w, out_rows).per_thread * std::max(threads, 1);
+    const int64_t shares = winograd_shares_bands(threads) ? 1 : std::max(threads, 1);
+    return bands(in_w, out_rows).per_thread * shares;
+}
+
+bool Conv2d::winograd_shares_bands(int threads) const {
+    const int64_t weight_bytes = static_cast<int64_t>(wino_packed_.size()) * 4;
+    return winograd_ && threads > 1 && weight_bytes > kWinogradSharedWeightBytes;
 }
 
 void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
@@ -573,15 +583,12 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
     const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th;
     const int64_t per_xi = blocks * in.c * ocb;
 
-    parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
-        const int64_t ty0 = item * g.band_th;
-        const int64_t rows = std::min(g.band_th, g.tiles_h - ty0);
-        const int64_t ntiles = rows * g.tiles_w;
-        float* v = scratch + thread * g.per_thread;
-        float* m = v + kWinogradPoints * g.v_xs;
+    // The three steps of a band (tile rows [ty0, ty0 + rows)) over a share of it: input
+    // channels [c0, c1) into V, output blocks [b0, b1) through the products into M and out.
+    auto transform_in = [&](int64_t ty0, int64_t rows, int64_t c0, int64_t c1, float* v) {
         for (int64_t tr = 0; tr < rows; ++tr) {
             const int64_t iy0 = out.row0 + kWinogradTile * (ty0 + tr) - p_.pad_top;
-            for (int64_t c = 0; c < in.c; ++c) {
+            for (int64_t c = c0; c < c1; ++c) {
                 WinogradInputArgs a;
                 // Rows outside the image are padding. Rows inside it but outside the window are
                 // only ever the unused lower rows of a tile that ends the window; they read as
@@ -599,6 +606,9 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
                 k_->winograd_input(a);
             }
         }
+    };
+    auto multiply_out = [&](int64_t ty0, int64_t rows, int64_t b0, int64_t b1, const float* v,
+                            float* m) {
         for (int64_t xi = 0; xi < kWinogradPoints; ++xi) {
             ConvGemm gemm;
             gemm.in = v + xi * g.v_xs;
@@ -608,10 +618,12 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
             gemm.out = m + xi * g.m_xs;
             gemm.out_cs = g.band_tiles;
             gemm.cout = out.c;
-            gemm.width = ntiles;
+            gemm.width = rows * g.tiles_w;
+            gemm.block_begin = b0;
+            gemm.block_end = b1;
             run_conv_gemm(*k_, gemm);
         }
-        for (int64_t o = 0; o < out.c; ++o) {
+        for (int64_t o = b0 * ocb; o < std::min(b1 * ocb, out.c); ++o) {
             for (int64_t tr = 0; tr < rows; ++tr) {
                 const int64_t y = out.row0 + kWinogradTile * (ty0 + tr);
                 WinogradOutputArgs a;
@@ -627,6 +639,30 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
                 k_->winograd_output(a);
             }
         }
+    };
+
+    const int threads = resolve_threads(ctx.num_threads);
+    if (winograd_shares_bands(threads)) {
+        // One band at a time in one buffer: the threads split its input channels, then its
+        // output blocks, so each streams half the weights per band instead of all of them.
+        float* v = scratch;
+        float* m = v + kWinogradPoints * g.v_xs;
+        for (int64_t item = 0; item < nbands; ++item) {
+            const int64_t ty0 = item * g.band_th, rows = std::min(g.band_th, g.tiles_h - ty0);
+            parallel_for(threads, threads, [&](int64_t t) {
+                transform_in(ty0, rows, in.c * t / threads, in.c * (t + 1) / threads, v);
+            });
+            parallel_for(threads, threads, [&](int64_t t) {
+                multiply_out(ty0, rows, blocks * t / threads, blocks * (t + 1) / threads, v, m);
+            });
+        }
+        return;
+    }
+    parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
+        const int64_t ty0 = item * g.band_th, rows = std::min(g.band_th, g.tiles_h - ty0);
+        float* v = scratch + thread * g.per_thread;
+        transform_in(ty0, rows, 0, in.c, v);
+        multiply_out(ty0, rows, 0, blocks, v, v + kWinogradPoints * g.v_xs);
     });
 }
 

@@ -11,6 +11,7 @@
 // called concurrently from several threads.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -102,6 +103,10 @@ class Conv2d {
         int64_t per_thread;           // floats of one thread's band
     };
     WinogradBands winograd_bands(int64_t out_w, int64_t out_rows) const;
+    // True when `threads` threads share each band, splitting its transforms by channels and its
+    // products by output blocks, instead of taking bands of their own: layers whose transformed
+    // weights are too large to stream once per band per thread (RED's deconvolution: 19 MB).
+    bool winograd_shares_bands(int threads) const;
     void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // 1x1, stride 1, unpadded: a GEMM straight over the window's rows (no band copy).
     void run_pointwise(const Context& ctx, ConstRows in, Rows out) const;
@@ -164,6 +169,9 @@ struct ConvGemm {
     int64_t width = 0;
     int32_t act = kActNone;
     float slope = 0.0f;
+    // Only output-channel blocks [block_begin, block_end) of ocb channels (threads that share
+    // a band split it by blocks); out and packed still address the whole layer.
+    int64_t block_begin = 0, block_end = INT64_MAX;
 };
 void run_conv_gemm(const KernelTable& k, const ConvGemm& g);
 // Packs w[o*o_stride + i*i_stride + t] (o < cout, i < cin, t < ntaps) in run_conv_gemm()'s pass
