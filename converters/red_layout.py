@@ -14,6 +14,9 @@ def _shape(sd, key):
 
 def infer(sd, config):
     enc0, down, enc2, out = (_shape(sd, f"{n}.weight") for n in ("enc0", "down", "enc2", "out"))
+    for name, s in (("enc0", enc0), ("down", down), ("enc2", enc2), ("out", out)):
+        if len(s) != 4 or min(s) < 1:
+            raise ConvertError(f"{name}.weight {s} is not a 4-D conv weight with every dimension >= 1")
     in_ch, c0, c1, c2, out_ch = enc0[1], enc0[0], down[0], enc2[0], out[0]
     n_stages = len({m.group(1) for k in sd for m in [re.match(r"ppm\.stages\.(\d+)\.", k)] if m})
     if config is not None and "ppm_bins" in config:

@@ -83,6 +83,8 @@ def infer(sd):
     last = _shape(sd, "conv_last.weight")
     if len(first) != 4 or len(last) != 4:
         raise ConvertError(f"conv_first.weight {first} / conv_last.weight {last} are not 4-D conv weights")
+    if min(first) < 1 or min(last) < 1:
+        raise ConvertError(f"conv_first.weight {first} / conv_last.weight {last} have an empty dimension")
     nf, first_in, out_ch = first[0], first[1], last[0]
     unshuffle, in_ch = 1, first_in
     for u in (2, 4):

@@ -144,6 +144,11 @@ class ConverterSafety(unittest.TestCase):
             nan = dict(sd, **{"conv_last.bias": torch.tensor([float("nan")] * 3)})
             torch.save(nan, src)
             self.refuse(tmp, src, "conv_last.bias", "NaN")
+            # fuzz_converter's finding (seed 1795394942): nf = 0 divided the layout inference.
+            empty = dict(sd, **{"conv_first.weight": torch.zeros(0, 3, 3, 3),
+                                "conv_up1.weight": torch.zeros(32, 8, 3, 3)})
+            torch.save(empty, src)
+            self.refuse(tmp, src, "conv_first.weight", "empty dimension")
 
     def test_red_bins_must_match_stages(self):
         with TempDir() as tmp:
@@ -153,6 +158,10 @@ class ConverterSafety(unittest.TestCase):
             self.refuse(tmp, src, "ppm_bins", "2 ppm.stages")
             torch.save({"params": red.state_dict()}, src)
             self.refuse(tmp, src, "no config ppm_bins")
+            # An empty c2 passed every divisibility check and divided by a zero reduction.
+            empty = dict(red.state_dict(), **{"enc2.weight": torch.zeros(0, 8, 3, 3)})
+            torch.save({"params": empty, "config": {"ppm_bins": [1, 2]}}, src)
+            self.refuse(tmp, src, "enc2.weight", "every dimension >= 1")
 
     def test_wrong_graph_flag(self):
         with TempDir() as tmp:
