@@ -581,7 +581,7 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
     float slope = 0.0f;
     (void)epilogue_code(p_.act, p_.slope, &act, &slope);  // validated at create()
     const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th;
-    const int64_t per_xi = blocks * in.c * ocb;
+    const int64_t per_xi = static_cast<int64_t>(wino_packed_.size()) / kWinogradPoints;
 
     // The three steps of a band (tile rows [ty0, ty0 + rows)) over a share of it: input
     // channels [c0, c1) into V, output blocks [b0, b1) through the products into M and out.

@@ -285,10 +285,9 @@ void ConvTranspose2d::phase_rows(const Phase& ph, const Rows& out, int64_t* q0, 
 }
 
 void ConvTranspose2d::interleave_phase(const Context& ctx, const Phase& ph, const float* tmp,
-                                       int64_t tmp_cs, int64_t q0, int64_t q1, int64_t ph_w,
-                                       Rows out) const {
+                                       int64_t q0, int64_t q1, int64_t ph_w, Rows out) const {
     parallel_for(out.c, ctx.num_threads, [&](int64_t c) {
-        const float* src = tmp + c * tmp_cs;
+        const float* src = tmp + c * (q1 - q0) * ph_w;
         for (int64_t q = q0; q < q1; ++q) {
             float* drow = out.row(c, q * p_.stride_h + ph.ry) + ph.rx;
             const float* srow = src + (q - q0) * ph_w;
@@ -316,7 +315,7 @@ Status ConvTranspose2d::run_rows_bf16(const Context& ctx, ConstRows in, Rows out
         const Rows dst{tmp, out.c, in.h, in.w, q0, q1 - q0, (q1 - q0) * in.w};
         LUCENT_RETURN_IF_ERROR(
             bf16_phases_[i]->run_packed(ctx, packed, q0, q1, &dst, nullptr, 0, zero));
-        interleave_phase(ctx, ph, tmp, (q1 - q0) * in.w, q0, q1, in.w, out);
+        interleave_phase(ctx, ph, tmp, q0, q1, in.w, out);
     }
     return Status();
 }
@@ -445,7 +444,7 @@ Status ConvTranspose2d::run_rows(const Context& ctx, ConstRows in, Rows out, flo
         j.out_cs = j.out_h * ph_w;
         j.out_ns = out.c * j.out_cs;
         run_conv_rows(ctx, *k_, j);
-        interleave_phase(ctx, ph, tmp, (q1 - q0) * ph_w, q0, q1, ph_w, out);
+        interleave_phase(ctx, ph, tmp, q0, q1, ph_w, out);
     }
     return Status();
 }

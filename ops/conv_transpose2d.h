@@ -88,10 +88,9 @@ class ConvTranspose2d {
     Status run_rows_bf16(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // Phase rows [*q0, *q1): those q with y = stride_h * q + ph.ry in out's rows.
     void phase_rows(const Phase& ph, const Rows& out, int64_t* q0, int64_t* q1) const;
-    // Scatters a phase's rows [q0, q1) (tmp: channel c's row q at tmp + c * tmp_cs +
-    // (q - q0) * ph_w) into out's rows.
-    void interleave_phase(const Context& ctx, const Phase& ph, const float* tmp, int64_t tmp_cs,
-                          int64_t q0, int64_t q1, int64_t ph_w, Rows out) const;
+    // Scatters a phase's rows [q0, q1) (tmp: [channel][q1 - q0][ph_w]) into out's rows.
+    void interleave_phase(const Context& ctx, const Phase& ph, const float* tmp, int64_t q0,
+                          int64_t q1, int64_t ph_w, Rows out) const;
     // Kernel 4, stride 2, padding 1 in fp32 with enough channels: the four phases are one 3x3
     // convolution (offsets -1..1 cover every phase's taps) to 4 * out_ch channels, phase
     // (ry, rx) in channels [(2 ry + rx) out_ch, ...), zero weights where a phase has no tap.
