@@ -169,6 +169,18 @@ constexpr int64_t kGemmStripColumns = 96;
 // layers (at most 1.8 MB) keep a band per thread.
 constexpr int64_t kWinogradSharedWeightBytes = int64_t{4} << 20;
 
+// The input rows of the next channel's Winograd tiles, asked for while this channel is
+// transformed. Each channel's six rows are a fresh run of lines in another plane, which the
+// hardware prefetchers only pick up after a few misses: winograd_input stalled on its first loads
+// (a 192 -> 64 layer at 128x128: its share fell from 25 % to 20 %, the layer 7 % faster).
+void prefetch_tile_rows(const float* const (&rows)[6], int64_t plane_offset, int64_t width) {
+    for (const float* row : rows) {
+        if (row == nullptr) continue;
+        const char* p = reinterpret_cast<const char*>(row + plane_offset);
+        for (int64_t b = 0; b < width * int64_t{sizeof(float)}; b += 64) __builtin_prefetch(p + b);
+    }
+}
+
 // Input channels per pass for ntaps taps (at least one).
 int64_t gemm_pass_channels(int64_t ntaps) {
     return std::max<int64_t>(1, kGemmPassRows / std::max<int64_t>(1, ntaps));
@@ -603,6 +615,7 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
                 a.tiles = static_cast<int32_t>(g.tiles_w);
                 a.v = v + c * g.band_tiles + tr * g.tiles_w;
                 a.v_xs = g.v_xs;
+                if (c + 1 < c1) prefetch_tile_rows(a.rows, in.cs, in.w);
                 k_->winograd_input(a);
             }
         }
