@@ -134,6 +134,10 @@ lucent_status lucent_model_load_default(int32_t kind, const lucent_options* opti
 
 void lucent_model_free(lucent_model* model) { delete model; }
 
+void lucent_model_release_working_memory(const lucent_model* model) {
+    if (model != nullptr) model->model.release_working_memory();
+}
+
 lucent_status lucent_model_get_info(const lucent_model* model, lucent_model_info* info) {
     const char* fn = "lucent_model_get_info";
     return guarded(fn, [&]() -> lucent::Status {

@@ -97,9 +97,9 @@ constexpr int64_t kBlockRows = 64;
 // float image exists; otherwise the whole float input and output are allocated.
 struct ImagePlan {
     Layout layout;
-    Dims in_dims, out_dims;  // the model's tensors (batch 1)
-    ImageSize out_size;      // the output image
-    std::unique_ptr<models::StreamRun> stream;
+    Dims in_dims, out_dims;    // the model's tensors (batch 1)
+    ImageSize out_size;        // the output image
+    PlanLease stream;          // empty on the traced path
     uint64_t model_bytes = 0;  // the stream's arena, or the graph's whole-image working memory
     int64_t src_floats = 0;    // the float NCHW input (whole-image path)
     int64_t dst_floats = 0;    // the float NCHW output (whole-image path)
@@ -139,8 +139,8 @@ Result<ImagePlan> plan_image(const Model& m, const Model::Impl& impl, int64_t wi
     const uint64_t alpha_bytes = static_cast<uint64_t>(p.alpha_in_floats) * sizeof(float);
     // The stream gets what the limit leaves after the alpha plane.
     const uint64_t budget = limit == 0 ? 0 : (limit > alpha_bytes ? limit - alpha_bytes : 1);
-    LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
-                            impl.plan_stream(Shape{1, p.in_dims.c, height, width}, budget, traced));
+    LUCENT_ASSIGN_OR_RETURN(PlanLease plan,
+                            impl.lease_plan(Shape{1, p.in_dims.c, height, width}, budget, traced));
     p.model_bytes = plan->bytes();
     if (!traced) {
         p.stream = std::move(plan);
@@ -404,7 +404,7 @@ Status Model::run_image_impl(const ConstImageView& in, OutputRows* out,
     ops::Context ctx;
     ctx.k = &ops::kernels_for(impl_->isa);
     ctx.num_threads = impl_->options.num_threads;
-    if (plan.stream != nullptr) {
+    if (plan.stream) {
         // Pixel rows in, pixel rows out: the source converts (and checks) the rows the graph
         // pulls; the sink quantises each output stripe, with alpha resized per row.
         const models::RowSource source = [&](Rows d) -> Status {

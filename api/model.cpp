@@ -57,6 +57,14 @@ constexpr uint64_t kStripeCap = uint64_t{1} << 30;
 // at the default widths keeps them (about 2 GB), 4K streams in passes in well under 1.5 GiB.
 constexpr uint64_t kKeepCap = uint64_t{4} << 30;
 
+// What a run may spend to go faster (include/lucent/model.hpp): Options::max_memory_bytes when
+// set (`budget` is then that limit, or what is left of it), else a quarter of `budget` (usable
+// memory) and at most kKeepCap. Idle plans kept between runs stay within it too.
+uint64_t spend_allowance(const Options& options, uint64_t budget) {
+    if (options.max_memory_bytes != 0) return budget;
+    return budget == 0 ? kKeepCap : std::min(budget / 4, kKeepCap);
+}
+
 Status check_options(const Options& o) {
     if (o.num_threads < 0 || o.num_threads > 1024)
         return make_status(StatusCode::kInvalidArgument,
@@ -84,6 +92,7 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
     std::unique_ptr<Model::Impl> impl(new Model::Impl());
     impl->options = options;
     impl->name = name;
+    if (options.keep_working_memory) impl->plans.set_cap(spend_allowance(options, usable_memory()));
     impl->isa = options.reference ? Isa::kScalar : effective_isa(options.max_isa);
     models::GraphOptions gopts;
     if (options.reference) gopts.conv_algo = ops::Conv2dAlgo::kDirect;
@@ -119,11 +128,7 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     if (whole) return graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole);
     int64_t stripe =
         std::min(options.stripe_rows > 0 ? options.stripe_rows : kDefaultStripeRows, os.h);
-    // What a run may spend to go faster: Options::max_memory_bytes, else a share of usable
-    // memory (include/lucent/model.hpp).
-    const uint64_t prefer = options.max_memory_bytes != 0 ? budget
-                            : budget == 0                 ? kKeepCap
-                                                          : std::min(budget / 4, kKeepCap);
+    const uint64_t prefer = spend_allowance(options, budget);
     // Graphs whose streams cost much extra work (channel-attention SSR) run their whole-image
     // plan when it fits (unless a stripe height was asked for).
     if (graph->prefers_whole_image() && options.stripe_rows == 0) {
@@ -159,6 +164,15 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
                            format_bytes(budget).c_str(),
                            options.stripe_rows == 0 ? " (one-row stripes do not fit either)" : "");
     return plan;
+}
+
+Result<PlanLease> Model::Impl::lease_plan(const Shape& one, uint64_t budget, bool whole) const {
+    const PlanKey key{one.c, one.h, one.w, budget, resolve_threads(options.num_threads), whole};
+    std::unique_ptr<models::StreamRun> plan = plans.take(key);
+    if (plan == nullptr) {
+        LUCENT_ASSIGN_OR_RETURN(plan, plan_stream(one, budget, whole));
+    }
+    return PlanLease(&plans, key, std::move(plan));
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -210,6 +224,8 @@ int32_t Model::num_threads() const { return resolve_threads(impl_->options.num_t
 const std::string& Model::name() const { return impl_->name; }
 const Options& Model::options() const { return impl_->options; }
 
+void Model::release_working_memory() const { impl_->plans.clear(); }
+
 uint64_t Model::memory_limit() const {
     return impl_->options.max_memory_bytes ? impl_->options.max_memory_bytes : usable_memory();
 }
@@ -229,8 +245,8 @@ Result<uint64_t> Model::working_bytes(const Dims& in) const {
     return no_throw("working_bytes", [&]() -> Result<uint64_t> {
         Shape os;
         LUCENT_RETURN_IF_ERROR(impl_->graph->output_shape(to_shape(in), &os));
-        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
-                                impl_->plan_stream(Shape{1, in.c, in.h, in.w}, memory_limit()));
+        LUCENT_ASSIGN_OR_RETURN(PlanLease plan,
+                                impl_->lease_plan(Shape{1, in.c, in.h, in.w}, memory_limit()));
         return plan->bytes();
     });
 }
@@ -254,8 +270,8 @@ Status Model::run_traced(const float* in, const Dims& in_dims, float* out,
         const uint64_t limit = memory_limit();
         const bool traced = observe != nullptr && *observe;
         LUCENT_ASSIGN_OR_RETURN(
-            std::unique_ptr<models::StreamRun> plan,
-            impl_->plan_stream(Shape{1, in_dims.c, in_dims.h, in_dims.w}, limit, traced));
+            PlanLease plan,
+            impl_->lease_plan(Shape{1, in_dims.c, in_dims.h, in_dims.w}, limit, traced));
         const uint64_t need = plan->bytes();
         if (limit != 0 && need > limit)
             return make_status(

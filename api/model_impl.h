@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "api/plan_cache.h"
 #include "lucent/model.hpp"
 #include "models/graph.h"
 
@@ -25,6 +26,10 @@ struct Model::Impl {
     // runs). Never null.
     Result<std::unique_ptr<models::StreamRun>> plan_stream(const Shape& one, uint64_t budget,
                                                            bool whole = false) const;
+    // plan_stream()'s plan, lent from the idle plans of the same key when there is one; it goes
+    // back to them when the lease ends (Options::keep_working_memory; api/plan_cache.h).
+    Result<PlanLease> lease_plan(const Shape& one, uint64_t budget, bool whole = false) const;
+    mutable PlanCache plans;
 };
 
 }  // namespace lucent

@@ -52,8 +52,7 @@ Status Model::run_rows(const Dims& in_dims, const RowSource& source, const RowSi
         Dims od;
         LUCENT_RETURN_IF_ERROR(output_dims(in_dims, &od));
         const Shape one{1, in_dims.c, in_dims.h, in_dims.w};
-        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<models::StreamRun> plan,
-                                impl_->plan_stream(one, memory_limit()));
+        LUCENT_ASSIGN_OR_RETURN(PlanLease plan, impl_->lease_plan(one, memory_limit()));
         ops::Context ctx;
         ctx.k = &ops::kernels_for(impl_->isa);
         ctx.num_threads = impl_->options.num_threads;

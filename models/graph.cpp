@@ -62,8 +62,6 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
     LUCENT_RETURN_IF_ERROR(ops::check_shape(graph_name(), "output", out.shape, os));
     if (plan == nullptr)
         return make_status(StatusCode::kInvalidArgument, "%s run without a plan", graph_name());
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena,
-                            AlignedBuffer::create(plan->stream().arena_floats(), ctx.num_threads));
     for (int64_t n = 0; n < in.shape.n; ++n) {
         const ConstRows whole_in = rows_of(image_of(in, n));
         const Rows whole_out = rows_of(image_of(out, n));
@@ -77,22 +75,19 @@ Status Graph::run_planned(const ops::Context& ctx, ConstTensorView in, TensorVie
                                 r.row0, r.rows, whole_out.cs});
             return Status();
         };
-        LUCENT_RETURN_IF_ERROR(plan->run_on(ctx, source, sink, arena.data()));
+        LUCENT_RETURN_IF_ERROR(plan->run(ctx, source, sink));
     }
     return Status();
 }
 
 Status StreamRun::run(const ops::Context& ctx, const RowSource& source, const RowSink& sink) {
-    LUCENT_ASSIGN_OR_RETURN(AlignedBuffer arena,
-                            AlignedBuffer::create(stream_.arena_floats(), ctx.num_threads));
-    return run_on(ctx, source, sink, arena.data());
-}
-
-Status StreamRun::run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,
-                         float* arena) {
+    if (!has_arena()) {
+        LUCENT_ASSIGN_OR_RETURN(arena_,
+                                AlignedBuffer::create(stream_.arena_floats(), ctx.num_threads));
+    }
     source_ = &source;
     sink_ = &sink;
-    const Status st = stream_.run(ctx, arena);
+    const Status st = stream_.run(ctx, arena_.data());
     source_ = nullptr;
     sink_ = nullptr;
     return st;

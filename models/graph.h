@@ -1,6 +1,6 @@
 // The interface both fixed graphs (models/ssr.h, models/red.h) implement, and small helpers
 // they share. A Graph is immutable after create(); run() is const and may be called from
-// several threads at once (each call allocates its own activations).
+// several threads at once (each call plans its own activations).
 #pragma once
 
 #include <cstdint>
@@ -36,16 +36,19 @@ using RowSource = std::function<Status(Rows dst)>;
 using RowSink = std::function<Status(ConstRows rows)>;
 
 // One image shape planned for streaming (Graph::plan_stream): the node graph, its schedule and
-// the size of its arena. run() allocates that arena once and streams the image through it.
+// the size of its arena. The first run() allocates that arena and the plan keeps it, so later
+// runs of the same plan (one image after another; api/plan_cache.h keeps plans between a
+// Model's calls) allocate nothing and touch no fresh page. Runs never rely on what the arena
+// holds: every row is written before it is read, whatever an earlier run left there.
 class StreamRun {
   public:
     uint64_t bytes() const { return stream_.bytes(); }
     // Output rows per stripe: the tallest block the sink receives.
     int64_t stripe_rows() const { return stream_.stripe_rows(); }
+    // One image at a time (a plan is not shared between concurrent runs).
     Status run(const ops::Context& ctx, const RowSource& source, const RowSink& sink);
-    // As run(), on an arena of at least bytes() the caller owns.
-    Status run_on(const ops::Context& ctx, const RowSource& source, const RowSink& sink,
-                  float* arena);
+    // Whether the arena is allocated (a run has started on this plan).
+    bool has_arena() const { return arena_.data() != nullptr; }
 
     // For the graph builders: the nodes call the current source and sink through these.
     Stream& stream() { return stream_; }
@@ -54,6 +57,7 @@ class StreamRun {
 
   private:
     Stream stream_;
+    AlignedBuffer arena_;
     const RowSource* source_ = nullptr;
     const RowSink* sink_ = nullptr;
 };

@@ -4,7 +4,9 @@
 // models alike. Measured with the engine's allocation counters (engine/alloc_stats.h).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/alloc_stats.h"
@@ -72,8 +74,19 @@ TEST(PlanMemory, AStreamAllocatesOnlyItsArena) {
                     const alloc_stats::Snapshot after = alloc_stats::now();
                     EXPECT_EQ(after.allocations - before.allocations,
                               1u);  // the arena, nothing else
-                    EXPECT_EQ(after.peak_bytes - before.live_bytes, rounded(plan.value()->bytes()));
-                    EXPECT_EQ(after.live_bytes, before.live_bytes);
+                    const uint64_t arena = rounded(plan.value()->bytes());
+                    EXPECT_EQ(after.peak_bytes - before.live_bytes, arena);
+                    EXPECT_EQ(after.live_bytes - before.live_bytes, arena);  // the plan keeps it
+                    // A second run of the plan allocates nothing and gives the same bits.
+                    const std::vector<float> first = out;
+                    std::fill(out.begin(), out.end(), -1.0f);
+                    ASSERT_TRUE(plan.value()->run(ctx, source, sink).ok());
+                    const alloc_stats::Snapshot again = alloc_stats::now();
+                    EXPECT_EQ(again.allocations, after.allocations);
+                    EXPECT_EQ(again.peak_bytes, after.peak_bytes);
+                    EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * 4));
+                    plan.value().reset();
+                    EXPECT_EQ(alloc_stats::now().live_bytes, before.live_bytes);
                 }
             }
         }
@@ -113,6 +126,78 @@ TEST(PlanMemory, WorkingBytesBoundTheRealPeak) {
                 << "the figure overstates the peak: " << peak << " of " << need.value();
         }
     }
+}
+
+// An RGBA image of w x h (samples from `seed`) through m, as 8-bit RGBA.
+std::vector<uint8_t> run_rgba(const Model& m, int64_t w, int64_t h, uint32_t seed) {
+    std::vector<uint8_t> in(static_cast<size_t>(w * h * 4));
+    for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>((i * 31 + seed) % 251);
+    ImageSize os;
+    EXPECT_TRUE(m.output_image_size(w, h, 4, &os).ok());
+    std::vector<uint8_t> out(image_buffer_bytes(os, PixelType::kU8));
+    const Status st =
+        m.run_image(ConstImageView{in.data(), in.size(), w, h, 4, PixelType::kU8, 0},
+                    ImageView{out.data(), out.size(), os.width, os.height, 4, PixelType::kU8, 0});
+    EXPECT_TRUE(st.ok()) << st.message();
+    return out;
+}
+
+// Options::keep_working_memory: a second run of the same size takes the first run's plan and
+// arena (no arena allocated: its peak stays below the arena's size), gives the same bits as a
+// model that keeps nothing, whatever other sizes and images ran in between; the kept memory is
+// what stays live after a run, and release_working_memory() frees it.
+TEST(PlanMemory, KeptPlansRunAgainWithoutAllocatingAndGiveTheSameBits) {
+    for (const char* name : {"ssr_nearest_x4", "ssr_unshuffle2_ca", "red_bins1236"}) {
+        SCOPED_TRACE(name);
+        Options keep, fresh;
+        keep.num_threads = fresh.num_threads = 2;
+        fresh.keep_working_memory = false;
+        Result<Model> mk = Model::load(fixture(name), keep);
+        Result<Model> mf = Model::load(fixture(name), fresh);
+        ASSERT_TRUE(mk.ok() && mf.ok());
+        const Model& k = mk.value();
+        const Model& f = mf.value();
+
+        const alloc_stats::Snapshot start = alloc_stats::now();
+        const std::vector<uint8_t> want = run_rgba(f, 37, 29, 1);
+        EXPECT_EQ(alloc_stats::now().live_bytes, start.live_bytes) << "kept without the option";
+
+        EXPECT_EQ(run_rgba(k, 37, 29, 1), want);
+        const uint64_t kept = alloc_stats::now().live_bytes - start.live_bytes;
+        Result<uint64_t> need = k.working_bytes(Dims{1, 3, 29, 37});
+        ASSERT_TRUE(need.ok());
+        EXPECT_GE(kept, need.value()) << "the arena is kept";
+
+        (void)run_rgba(k, 23, 41, 7);  // another size and image in between
+        (void)run_rgba(k, 37, 29, 9);
+        const alloc_stats::Snapshot before = alloc_stats::now();
+        alloc_stats::reset_peak();
+        EXPECT_EQ(run_rgba(k, 37, 29, 1), want);
+        EXPECT_LT(alloc_stats::now().peak_bytes - before.live_bytes, need.value())
+            << "the second run of a size allocated an arena again";
+
+        k.release_working_memory();
+        EXPECT_EQ(alloc_stats::now().live_bytes, start.live_bytes);
+        EXPECT_EQ(run_rgba(k, 37, 29, 1), want);
+    }
+}
+
+// Concurrent runs of one model each get a plan of their own (a kept plan is lent to one run at
+// a time) and the same bits as one at a time.
+TEST(PlanMemory, ConcurrentRunsOfOneSizeShareNoPlan) {
+    Options opt;
+    opt.num_threads = 1;
+    Result<Model> m = Model::load(fixture("red_bins1236"), opt);
+    ASSERT_TRUE(m.ok());
+    const std::vector<uint8_t> want = run_rgba(m.value(), 31, 17, 3);
+    std::vector<std::vector<uint8_t>> got(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < got.size(); ++t)
+        threads.emplace_back([&, t] {
+            for (int rep = 0; rep < 3; ++rep) got[t] = run_rgba(m.value(), 31, 17, 3);
+        });
+    for (std::thread& t : threads) t.join();
+    for (const std::vector<uint8_t>& g : got) EXPECT_EQ(g, want);
 }
 
 }  // namespace

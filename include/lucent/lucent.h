@@ -104,6 +104,10 @@ lucent_status lucent_model_load_default(int32_t kind, const lucent_options* opti
                                         lucent_model** out);
 /* NULL is allowed. */
 void lucent_model_free(lucent_model* model);
+/* Frees the working memory a model keeps from earlier runs for the next run of the same size
+ * (a run's plan and arena are kept within what a run may spend to go faster: README
+ * "Streaming"). NULL is allowed. */
+void lucent_model_release_working_memory(const lucent_model* model);
 
 lucent_status lucent_model_get_info(const lucent_model* model, lucent_model_info* info);
 /* Output width, height and channels for an input image. */

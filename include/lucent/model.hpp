@@ -11,8 +11,10 @@
 // Two ways in: interleaved images (run_image: 8/16-bit or float, gray/gray+alpha/RGB/RGBA,
 // any row stride) and float32 NCHW tensors (run: batch, channels, height, width; RGB in
 // [0, 1]). A Model is immutable after loading: every const method may be called from several
-// threads at once (each call allocates its own working memory and uses Options::num_threads
-// threads). No method throws: allocation failures come back as kOutOfMemory.
+// threads at once (each call has working memory of its own and uses Options::num_threads
+// threads). A run's plan and working memory are kept for the next run of the same input size
+// (Options::keep_working_memory), so a stream of same-sized images plans and allocates once.
+// No method throws: allocation failures come back as kOutOfMemory.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +59,13 @@ struct Options {
     // same bits; a fixed one is for tests and tuning, and is refused when it does not fit
     // max_memory_bytes.
     int64_t stripe_rows = 0;
+    // Keep each run's plan and working memory, once it is done, for the next run of the same
+    // input size: that run then neither plans nor allocates, nor waits for the kernel to fault
+    // in and clear fresh pages (a fifth to a third of a RED run here when it did). Idle memory
+    // kept stays within what a run may spend to go faster (above: max_memory_bytes, else a
+    // quarter of usable memory, at most 4 GiB), least recently used first out;
+    // Model::release_working_memory() frees it. false: every run allocates and frees its own.
+    bool keep_working_memory = true;
 };
 
 struct Dims {
@@ -103,6 +112,9 @@ class Model {
     // Options::max_memory_bytes, or usable memory when that is 0: physical memory, or the
     // cgroup (container) limit if lower (0 if unknown: no limit).
     uint64_t memory_limit() const;
+    // Frees the working memory kept from earlier runs (Options::keep_working_memory); runs in
+    // progress keep theirs until they end, and it is kept again then.
+    void release_working_memory() const;
     // Upper bound of the bytes run() allocates for this input.
     Result<uint64_t> working_bytes(const Dims& in) const;
     // in: `in` dims of float32 NCHW; out: room for output_dims(in). kOutOfMemory (with the sizes)

@@ -31,6 +31,7 @@ static void test_basics(void) {
     lucent_options_init(&opt);
     CHECK(opt.num_threads == 0 && opt.precision == LUCENT_PRECISION_FP32);
     lucent_model_free(NULL);
+    lucent_model_release_working_memory(NULL);
 }
 
 static void test_loading(void) {
@@ -184,6 +185,10 @@ static void test_running(lucent_model_kind kind) {
             }
         CHECK(same);
     }
+    /* Kept working memory released, then kept again by the next run. */
+    lucent_model_release_working_memory(m);
+    CHECK(lucent_model_run_tensor(m, tin, 1, 3, h, w, tout, (size_t)(3 * ow * oh)) ==
+          LUCENT_STATUS_OK);
     free(tin);
     free(tout);
     free(in_px);
