@@ -97,16 +97,16 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
     models::GraphOptions gopts;
     if (options.reference) gopts.conv_algo = ops::Conv2dAlgo::kDirect;
     if (options.precision == Precision::kBf16) {
-        // bf16 runs on AMX tiles only (an AVX512-BF16 path is not written yet); the reference
-        // path and tier caps below AVX-512 exclude it.
-        if (options.reference || impl->isa != Isa::kAvx512 || !amx_ready())
+        // bf16 runs on AMX tiles, else with AVX512-BF16's VDPBF16PS (bf16_kernel()); the
+        // reference path and tier caps below AVX-512 exclude it.
+        if (options.reference || impl->isa != Isa::kAvx512 || bf16_kernel() == Bf16Kernel::kNone)
             return make_status(
                 StatusCode::kUnsupported,
                 "precision bf16 needs AMX (amx_bf16 and amx_tile, with the OS's tile "
-                "permission) and the avx512 tier; %s",
+                "permission) or AVX512-BF16, and the avx512 tier; %s",
                 options.reference           ? "--reference is fp32 only"
                 : impl->isa != Isa::kAvx512 ? "the kernel tier is capped below avx512"
-                                            : "this CPU or OS does not offer AMX");
+                                            : "this CPU offers neither AMX nor AVX512-BF16");
         gopts.bf16 = true;
     }
     LUCENT_ASSIGN_OR_RETURN(impl->graph,

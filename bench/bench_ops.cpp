@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/amx.h"
 #include "ops/conv2d.h"
 #include "ops/conv_transpose2d.h"
 #include "ops/dispatch.h"
@@ -131,7 +132,7 @@ void BM_Conv3x3Bf16(benchmark::State& state) {
     const double flops = 2.0 * cin * cout * 9 * hw * hw;
     state.counters["GFLOPS"] =
         benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.SetLabel("amx-bf16");
+    state.SetLabel(std::string(bf16_kernel_name(bf16_kernel())) + "-bf16");
 }
 
 void bf16_args(benchmark::internal::Benchmark* b) {

@@ -71,6 +71,15 @@ bool detect_amx() {
 #endif
 }
 
+bool detect_avx512_bf16() { return detect() == Isa::kAvx512 && bit(cpuid(7, 1).eax, 5); }
+
+Bf16Kernel detect_bf16_kernel() {
+    const char* want = std::getenv("LUCENT_BF16_KERNEL");
+    const bool force_dp = want != nullptr && std::strcmp(want, "avx512bf16") == 0;
+    if (!force_dp && amx_ready()) return Bf16Kernel::kAmx;
+    return detect_avx512_bf16() ? Bf16Kernel::kAvx512Bf16 : Bf16Kernel::kNone;
+}
+
 Isa min_isa(Isa a, Isa b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
 
 }  // namespace
@@ -101,6 +110,23 @@ bool parse_isa(const char* text, Isa* out) {
 bool amx_ready() {
     static const bool ready = detect_amx();  // thread-safe static init: one request
     return ready;
+}
+
+Bf16Kernel bf16_kernel() {
+    static const Bf16Kernel k = detect_bf16_kernel();  // thread-safe static init
+    return k;
+}
+
+const char* bf16_kernel_name(Bf16Kernel k) {
+    switch (k) {
+        case Bf16Kernel::kAmx:
+            return "amx";
+        case Bf16Kernel::kAvx512Bf16:
+            return "avx512bf16";
+        case Bf16Kernel::kNone:
+            break;
+    }
+    return "none";
 }
 
 Isa hardware_isa() {

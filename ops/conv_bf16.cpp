@@ -22,9 +22,9 @@ void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out) {
     const int64_t wx = bf16_packed_width(out.w);
     parallel_for(out.rows, ctx.num_threads, [&](int64_t r) {
         const int64_t y = out.row0 + r;
-        amx::pack_row_bf16(in.row(0, y), in.cs, static_cast<int32_t>(in.c),
-                           static_cast<int32_t>(in.w), out.row(y), static_cast<int32_t>(out.cp),
-                           static_cast<int32_t>(wx));
+        avx512bf16::pack_row_bf16(in.row(0, y), in.cs, static_cast<int32_t>(in.c),
+                                  static_cast<int32_t>(in.w), out.row(y),
+                                  static_cast<int32_t>(out.cp), static_cast<int32_t>(wx));
     });
 }
 
@@ -78,10 +78,10 @@ Result<ConvBf16> ConvBf16::create(int64_t cin, int64_t cout, int64_t k, const fl
 Result<ConvBf16> ConvBf16::create_taps(int64_t cin, int64_t cout, const std::vector<int>& tap_dy,
                                        const std::vector<int>& tap_dx, const float* weight,
                                        const float* bias, Activation act, float slope) {
-    if (!amx_ready())
+    if (bf16_kernel() == Bf16Kernel::kNone)
         return make_status(StatusCode::kUnsupported,
                            "bf16 convolutions need AMX (amx_bf16, amx_tile and the OS's tile "
-                           "permission); this CPU or OS does not offer them");
+                           "permission) or AVX512-BF16; this CPU or OS offers neither");
     if (cin < 1 || cout < 1 || weight == nullptr)
         return make_status(StatusCode::kInvalidArgument,
                            "ConvBf16: cin %lld and cout %lld must be >= 1 with weights",
@@ -149,10 +149,11 @@ void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs,
     // Contiguous row ranges per thread: one tile configuration per range (configuring and
     // releasing the tiles per row cost as much as the row's compute on small widths).
     const int64_t parts = std::min<int64_t>(resolve_threads(ctx.num_threads), rows);
+    const Bf16Kernel kernel = bf16_kernel();
     parallel_for(parts, ctx.num_threads, [&](int64_t part) {
         const int64_t r = rows * part / parts, r_end = rows * (part + 1) / parts;
         if (r_end <= r) return;
-        amx::Bf16ConvRowsArgs a{};
+        Bf16ConvRowsArgs a{};
         // Row indices relative to this part's first output row.
         a.in = in + stride_ * r * in_rs;
         a.in_rs = in_rs;
@@ -190,7 +191,11 @@ void ConvBf16::run_kernel(const Context& ctx, const uint16_t* in, int64_t in_rs,
         a.width = static_cast<int32_t>(width);
         a.act = act_;
         a.slope = slope_;
-        amx::conv_bf16_rows(a);
+        if (kernel == Bf16Kernel::kAmx) {
+            amx::conv_bf16_rows(a);
+        } else {
+            avx512bf16::conv_bf16_rows(a);
+        }
     });
 }
 
@@ -221,13 +226,13 @@ Status ConvBf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scr
             const int64_t y = 2 * out.row0 - 1 + r;
             const float* src = y >= 0 && y < in.h ? in.row(0, y) : nullptr;
             uint16_t* d = packed + r * row_u16;
-            amx::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_),
-                               static_cast<int32_t>((in.w + 1) / 2), d, static_cast<int32_t>(cp_),
-                               static_cast<int32_t>(half), 2);
-            amx::pack_row_bf16(src != nullptr && in.w > 1 ? src + 1 : nullptr, in.cs,
-                               static_cast<int32_t>(cin_), static_cast<int32_t>(in.w / 2),
-                               d + half * cp_, static_cast<int32_t>(cp_),
-                               static_cast<int32_t>(half), 2);
+            avx512bf16::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_),
+                                      static_cast<int32_t>((in.w + 1) / 2), d,
+                                      static_cast<int32_t>(cp_), static_cast<int32_t>(half), 2);
+            avx512bf16::pack_row_bf16(src != nullptr && in.w > 1 ? src + 1 : nullptr, in.cs,
+                                      static_cast<int32_t>(cin_), static_cast<int32_t>(in.w / 2),
+                                      d + half * cp_, static_cast<int32_t>(cp_),
+                                      static_cast<int32_t>(half), 2);
         });
         run_kernel(ctx, packed + row_u16, row_u16, -1, static_cast<int32_t>(2 * out.rows), nullptr,
                    cp_, out.rows, out.w, out.row(0, out.row0), out.cs, nullptr, 0, 0, 0, half);
@@ -240,9 +245,9 @@ Status ConvBf16::run_rows(const Context& ctx, ConstRows in, Rows out, float* scr
     parallel_for(out.rows + 2 * halo, ctx.num_threads, [&](int64_t r) {
         const int64_t y = out.row0 - halo + r;
         const float* src = y >= 0 && y < in.h ? in.row(0, y) : nullptr;
-        amx::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_), static_cast<int32_t>(in.w),
-                           packed + r * row_u16, static_cast<int32_t>(cp_),
-                           static_cast<int32_t>(wp));
+        avx512bf16::pack_row_bf16(src, in.cs, static_cast<int32_t>(cin_),
+                                  static_cast<int32_t>(in.w), packed + r * row_u16,
+                                  static_cast<int32_t>(cp_), static_cast<int32_t>(wp));
     });
     run_kernel(ctx, packed + halo * row_u16, row_u16, static_cast<int32_t>(-halo),
                static_cast<int32_t>(out.rows + halo), nullptr, cp_, out.rows, out.w,

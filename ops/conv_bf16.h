@@ -2,11 +2,16 @@
 // (torch.nn.Conv2d(cin, cout, k, padding=k // 2)) in the bf16 precision tier: inputs and weights
 // rounded to bf16 (round to nearest even), products summed in fp32, then bias and the epilogue
 // (none or LeakyReLU) in fp32. Activations stay fp32 NCHW rows outside the op, so it drops into the
-// streaming rings; each run packs the input rows it reads channels-last in bf16 for the AMX tiles.
+// streaming rings; each run packs the input rows it reads channels-last in bf16 for the kernels.
+// Two kernels (bf16_kernel(), engine/amx.h): AMX tiles (ops/x86/conv_bf16_amx.cpp) where the
+// CPU and OS offer them, else VDPBF16PS (ops/x86/conv_bf16_avx512bf16.cpp) on CPUs with
+// AVX512-BF16 only; same layouts, same order of taps and blocks, each with its own rounding
+// inside a block, so the two differ in the last bits.
 //
 // Summation order, fixed per output element whatever the chunk or thread: the taps in
-// (ky, kx) order, within a tap the input channels in blocks of 32 (one TDPBF16PS each). So
-// results are the same bits for every stripe height and thread count.
+// (ky, kx) order, within a tap the input channels in blocks of 32 (one TDPBF16PS each, or 16
+// VDPBF16PS of a channel pair each). So results are the same bits for every stripe height and
+// thread count.
 // ops::ref::conv_bf16 (ops/ref.h) is the plain-loop oracle: the same bf16 roundings of
 // inputs and weights, the same order of blocks, pairs summed one product at a time in fp32.
 // Inside one TDPBF16PS the hardware rounds differently (measured here: no plain fp32 or
@@ -59,7 +64,7 @@ inline int64_t bf16_row_floats(int64_t width, int64_t cp) {
 
 // Packs rows [out.row0, out.end()) of channels [0, in.c) of fp32 rows into channels
 // [0, round_up(in.c, 32)) of packed rows (zeros past in.c; padding columns zeroed), threaded
-// by row. AMX tier only (amx_ready()).
+// by row. bf16 tier only (bf16_kernel() is not kNone).
 void pack_rows_bf16(const Context& ctx, ConstRows in, const PackedRows& out);
 
 // Nearest upsampling by r of packed rows: output rows [out.row0, out.end()) from the input
@@ -72,7 +77,7 @@ class ConvBf16 {
   public:
     ConvBf16() = default;
     // weight [cout, cin, k, k] (k 1 or 3), bias [cout] or nullptr. kUnsupported when
-    // amx_ready() is false.
+    // bf16_kernel() is kNone (neither AMX nor AVX512-BF16).
     // stride 2 (k 3 only): PyTorch's stride-2, padding-1 layer.
     static Result<ConvBf16> create(int64_t cin, int64_t cout, int64_t k, const float* weight,
                                    const float* bias, Activation act, float slope,

@@ -1,20 +1,12 @@
-// Kernels of the bf16 tier (ops/conv_bf16.h), AMX only: the contract of ops/kernels.h
-// (single-threaded, asserts only). Declared apart from the X-macro table because only the amx
-// tier has them; the drivers call them when amx_ready().
+// Kernels of the bf16 tier (ops/conv_bf16.h): the contract of ops/kernels.h (single-threaded,
+// asserts only). Declared apart from the X-macro table because they are not per fp32 tier: the
+// packing and the VDPBF16PS kernel need AVX512-BF16, the tile kernel AMX; the driver picks one
+// (bf16_kernel(), engine/amx.h) at create().
 #pragma once
 
 #include <cstdint>
 
-namespace lucent::ops::amx {
-
-// Packs one row of `cin` channels (channel c's row at src + c * cs, `width` floats; src null
-// for a zero row) channels-last into the layout of ops/conv_bf16.h: wx columns of `cp` bf16
-// channels, column x + 1 holding pixel x. Writes channels [0, round_up(cin, 32)) of the pixel
-// columns (zeros past cin) and every channel of the padding columns (0 and past the width).
-// step 2: the row's pixels 0, 2, 4, ... (src pointing at the first; `width` of them), for the
-// column halves of a stride-2 layer.
-void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uint16_t* dst,
-                   int32_t cp, int32_t wx, int32_t step = 1);
+namespace lucent::ops {
 
 struct Bf16ConvRowsArgs {
     // Input: output row r's tap t reads packed row in + (in_row_step * r + tap_dy[t]) * in_rs
@@ -45,7 +37,28 @@ struct Bf16ConvRowsArgs {
     int32_t act;
     float slope;
 };
-// Output rows [0, rows): configures the tiles, computes, releases them.
+
+namespace avx512bf16 {
+
+// Packs one row of `cin` channels (channel c's row at src + c * cs, `width` floats; src null
+// for a zero row) channels-last into the layout of ops/conv_bf16.h: wx columns of `cp` bf16
+// channels, column x + 1 holding pixel x. Writes channels [0, round_up(cin, 32)) of the pixel
+// columns (zeros past cin) and every channel of the padding columns (0 and past the width).
+// step 2: the row's pixels 0, 2, 4, ... (src pointing at the first; `width` of them), for the
+// column halves of a stride-2 layer.
+void pack_row_bf16(const float* src, int64_t cs, int32_t cin, int32_t width, uint16_t* dst,
+                   int32_t cp, int32_t wx, int32_t step = 1);
+
+// Output rows [0, rows) with VDPBF16PS (CPUs with AVX512-BF16 and no AMX).
 void conv_bf16_rows(const Bf16ConvRowsArgs& a);
 
-}  // namespace lucent::ops::amx
+}  // namespace avx512bf16
+
+namespace amx {
+
+// Output rows [0, rows) on AMX tiles: configures the tiles, computes, releases them.
+void conv_bf16_rows(const Bf16ConvRowsArgs& a);
+
+}  // namespace amx
+
+}  // namespace lucent::ops

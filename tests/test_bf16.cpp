@@ -1,7 +1,8 @@
 // The bf16 precision tier through the public API: its 8-bit output against the fp32 path stays
 // within the error contract (PSNR >= 50 dB, no value off by more than 8 levels) on the fixture
 // models and the embedded defaults; it is the same bits for every thread count and stripe
-// height; and it is refused with a clear status where AMX is missing or excluded.
+// height; and it is refused with a clear status where its kernels are missing or excluded. Runs on
+// the kernel bf16_kernel() picks (and again under LUCENT_BF16_KERNEL=avx512bf16, tests/CMakeLists).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,10 +16,12 @@
 namespace lucent {
 namespace {
 
-// bf16 needs AMX and the avx512 tier (a LUCENT_MAX_ISA cap below it refuses bf16 at load).
-#define REQUIRE_BF16()                                   \
-    if (!amx_ready() || effective_isa() != Isa::kAvx512) \
-    GTEST_SKIP() << "amx: not available (or the tier is capped below avx512)"
+// bf16 needs AMX or AVX512-BF16 and the avx512 tier (a LUCENT_MAX_ISA cap below it refuses bf16
+// at load).
+#define REQUIRE_BF16()                                                                            \
+    if (bf16_kernel() == Bf16Kernel::kNone || effective_isa() != Isa::kAvx512)                    \
+        GTEST_SKIP() << "bf16: neither AMX nor AVX512-BF16 (or the tier is capped below avx512)"; \
+    RecordProperty("bf16_kernel", bf16_kernel_name(bf16_kernel()))
 
 Result<Model> load(const std::string& name, Precision precision, int threads, int64_t stripe) {
     Options o;

@@ -61,7 +61,7 @@ typedef struct lucent_options {
     int32_t num_threads;       /* 0 = all cores (OpenMP default) */
     int32_t max_isa;           /* a lucent_isa: cap on the kernel tier */
     int32_t reference;         /* non-zero: scalar kernels, direct convolution */
-    int32_t precision;         /* a lucent_precision; BF16 needs AMX (README "bf16") */
+    int32_t precision;         /* a lucent_precision; BF16: AMX or AVX512-BF16 */
     uint64_t max_memory_bytes; /* working-memory limit per run; 0 = physical memory */
 } lucent_options;
 

@@ -35,9 +35,10 @@ enum class ModelKind : int32_t {
 };
 
 // Arithmetic of the convolutions. kFp32 (the default) matches PyTorch fp32 on every CPU.
-// kBf16 runs the 3x3 convolutions between the first and the last in bf16 with fp32 sums on
-// AMX tiles (README "bf16"); everything else stays fp32. Load fails with kUnsupported where
-// AMX is missing (or with reference = true, or max_isa below avx512).
+// kBf16 runs the convolutions between the first and the last in bf16 with fp32 sums on AMX
+// tiles, or with AVX512-BF16's VDPBF16PS on CPUs without AMX (README "bf16"); everything else
+// stays fp32. Load fails with kUnsupported where the CPU has neither (or with reference = true,
+// or max_isa below avx512).
 enum class Precision : int32_t {
     kFp32 = 0,
     kBf16 = 1,

@@ -1,7 +1,9 @@
-// The bf16 tier's 3x3 and 1x1 convolutions (ops/conv_bf16.h) on AMX against its plain-loop oracle
+// The bf16 tier's 3x3 and 1x1 convolutions (ops/conv_bf16.h) on the kernel bf16_kernel() picks
+// (AMX tiles, or VDPBF16PS where only AVX512-BF16 exists; CTest runs these tests a second time
+// with LUCENT_BF16_KERNEL=avx512bf16, so an AMX machine checks both) against its plain-loop oracle
 // with the same roundings and order, on random, edge-biased shapes; row windows and thread counts
 // give the same bits; and the bf16 result stays within bf16's error of the fp32 convolution.
-// Skipped by name where the CPU or OS has no AMX.
+// Skipped by name where the CPU has neither.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,8 +20,10 @@
 namespace lucent {
 namespace {
 
-#define REQUIRE_AMX() \
-    if (!amx_ready()) GTEST_SKIP() << "amx: not available on this CPU/OS"
+#define REQUIRE_BF16_KERNEL()                                               \
+    if (bf16_kernel() == Bf16Kernel::kNone)                                 \
+        GTEST_SKIP() << "bf16: neither AMX nor AVX512-BF16 on this CPU/OS"; \
+    RecordProperty("bf16_kernel", bf16_kernel_name(bf16_kernel()))
 
 struct Bf16Case {
     int64_t cin, cout, h, w;
@@ -90,7 +94,7 @@ void check(const Bf16Case& c, test::Rng& rng) {
 }
 
 TEST(ConvBf16, MatchesItsOracleOnRandomShapes) {
-    REQUIRE_AMX();
+    REQUIRE_BF16_KERNEL();
     test::Rng rng(test::test_seed());
     LUCENT_SCOPED_SEED(test::test_seed());
     const std::vector<Bf16Case> fixed = {{3, 3, 1, 1, ops::Activation::kNone},
@@ -124,7 +128,7 @@ TEST(ConvBf16, MatchesItsOracleOnRandomShapes) {
 // same bits as run_rows, and the packed output is exactly those values rounded to bf16, with
 // the channels around the slice untouched.
 TEST(ConvBf16, PackedRowsGiveTheSameBits) {
-    REQUIRE_AMX();
+    REQUIRE_BF16_KERNEL();
     test::Rng rng(test::test_seed());
     LUCENT_SCOPED_SEED(test::test_seed());
     struct PackedCase {
@@ -204,7 +208,7 @@ TEST(ConvBf16, PackedRowsGiveTheSameBits) {
 // the bf16-rounded input and weights (so only the fp32 summation differs); row windows and
 // thread counts give the same bits.
 TEST(ConvBf16, TransposedMatchesTheRoundedReference) {
-    REQUIRE_AMX();
+    REQUIRE_BF16_KERNEL();
     test::Rng rng(test::test_seed());
     LUCENT_SCOPED_SEED(test::test_seed());
     const int64_t shapes[][4] = {{40, 24, 5, 9}, {64, 32, 1, 1}, {16, 3, 7, 20}, {96, 48, 4, 33}};
@@ -263,11 +267,11 @@ TEST(ConvBf16, TransposedMatchesTheRoundedReference) {
     }
 }
 
-TEST(ConvBf16, RefusedWithoutAmxAndOnBadArguments) {
+TEST(ConvBf16, RefusedWithoutBf16KernelsAndOnBadArguments) {
     std::vector<float> w(9, 0.1f);
     Result<ops::ConvBf16> conv =
         ops::ConvBf16::create(1, 1, 3, w.data(), nullptr, ops::Activation::kNone, 0.0f);
-    if (!amx_ready()) {
+    if (bf16_kernel() == Bf16Kernel::kNone) {
         EXPECT_EQ(conv.status().code(), StatusCode::kUnsupported);
         EXPECT_NE(conv.status().message().find("AMX"), std::string::npos);
         return;
