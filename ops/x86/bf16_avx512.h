@@ -110,4 +110,31 @@ static inline void store_packed(const Bf16ConvRowsArgs& a, const float* tmp, int
     }
 }
 
+// The loop both kernels share: per output row its three tap rows (offsets -1, 0, 1; the zero row
+// outside [in_lo, in_hi)), per pair of 16-channel output blocks and 32-pixel block,
+// compute(taps, wn, x0, tmp) leaves the block's sums in tmp ([pixel][32 channels], 64-byte
+// aligned), which the epilogue stores. wn: the pair's packed weights; w_n uint16 per block.
+template <class Compute>
+static inline void for_each_block(const Bf16ConvRowsArgs& a, int64_t w_n, float* tmp,
+                                  const Compute& compute) {
+    for (int32_t y = 0; y < a.rows; ++y) {
+        const uint16_t* taps[3];
+        for (int32_t dy = -1; dy <= 1; ++dy) {
+            const int32_t r = a.in_row_step * y + dy;
+            taps[dy + 1] = r >= a.in_lo && r < a.in_hi ? a.in + r * a.in_rs : a.zero;
+        }
+        for (int32_t nb = 0; nb < a.nblocks; nb += 2) {
+            const uint16_t* wn = a.w + nb * w_n;
+            for (int32_t x0 = 0; x0 < a.width; x0 += 32) {
+                compute(taps, wn, x0, tmp);
+                if (a.out_packed != nullptr) {
+                    store_packed(a, tmp, nb * 16, x0, a.out_packed + y * a.out_prs);
+                } else {
+                    store_channel_rows(a, tmp, nb * 16, x0, a.out + y * a.out_rs);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace lucent::ops::bf16x

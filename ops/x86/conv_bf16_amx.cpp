@@ -45,58 +45,42 @@ void configure_tiles() {
 
 }  // namespace
 
-using bf16x::store_channel_rows;
-using bf16x::store_packed;
-
 void conv_bf16_rows(const Bf16ConvRowsArgs& a) {
     configure_tiles();
     const int64_t px_stride = static_cast<int64_t>(a.in_cp) * 2;  // bytes between pixels
     const int64_t w_block = 16 * 32;                              // uint16 per weight tile
     const int64_t w_tap = a.kblocks * w_block, w_n = a.ntaps * w_tap;
     alignas(64) float tmp[32 * 32];  // [pixel][output channel] of one 32 x 32 block
-    for (int32_t y = 0; y < a.rows; ++y) {
-        const uint16_t* taps[3];  // the packed rows of tap offsets -1, 0, 1
-        for (int32_t dy = -1; dy <= 1; ++dy) {
-            const int32_t r = a.in_row_step * y + dy;
-            taps[dy + 1] = r >= a.in_lo && r < a.in_hi ? a.in + r * a.in_rs : a.zero;
-        }
-        for (int32_t nb = 0; nb < a.nblocks; nb += 2) {
-            const uint16_t* wn = a.w + nb * w_n;
-            for (int32_t x0 = 0; x0 < a.width; x0 += 32) {
-                _tile_zero(0);
-                _tile_zero(1);
-                _tile_zero(2);
-                _tile_zero(3);
-                for (int32_t t = 0; t < a.ntaps; ++t) {
-                    const uint16_t* src =
-                        taps[a.tap_dy[t] + 1] + static_cast<int64_t>(x0 + a.tap_col[t]) * a.in_cp;
-                    const uint16_t* wt = wn + t * w_tap;
-                    for (int64_t kb = 0; kb < a.kblocks; ++kb) {
-                        // Each load just before its first product, so that loads overlap
-                        // the products already issued.
-                        const uint16_t* in = src + kb * 32;
-                        _tile_loadd(4, in, px_stride);
-                        _tile_loadd(6, wt + kb * w_block, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_loadd(7, wt + w_n + kb * w_block, 64);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_loadd(5, in + 16 * a.in_cp, px_stride);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
-                    }
-                }
-                _tile_stored(0, tmp, 128);
-                _tile_stored(1, tmp + 16, 128);
-                _tile_stored(2, tmp + 16 * 32, 128);
-                _tile_stored(3, tmp + 16 * 32 + 16, 128);
-                if (a.out_packed != nullptr) {
-                    store_packed(a, tmp, nb * 16, x0, a.out_packed + y * a.out_prs);
-                } else {
-                    store_channel_rows(a, tmp, nb * 16, x0, a.out + y * a.out_rs);
+    bf16x::for_each_block(
+        a, w_n, tmp,
+        [&](const uint16_t* const(&taps)[3], const uint16_t* wn, int32_t x0, float* sums) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int32_t t = 0; t < a.ntaps; ++t) {
+                const uint16_t* src =
+                    taps[a.tap_dy[t] + 1] + static_cast<int64_t>(x0 + a.tap_col[t]) * a.in_cp;
+                const uint16_t* wt = wn + t * w_tap;
+                for (int64_t kb = 0; kb < a.kblocks; ++kb) {
+                    // Each load just before its first product, so that loads overlap
+                    // the products already issued.
+                    const uint16_t* in = src + kb * 32;
+                    _tile_loadd(4, in, px_stride);
+                    _tile_loadd(6, wt + kb * w_block, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_loadd(7, wt + w_n + kb * w_block, 64);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_loadd(5, in + 16 * a.in_cp, px_stride);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
                 }
             }
-        }
-    }
+            _tile_stored(0, sums, 128);
+            _tile_stored(1, sums + 16, 128);
+            _tile_stored(2, sums + 16 * 32, 128);
+            _tile_stored(3, sums + 16 * 32 + 16, 128);
+        });
     _tile_release();
 }
 

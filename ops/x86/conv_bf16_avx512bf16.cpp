@@ -127,38 +127,25 @@ inline void tile_block(const Bf16ConvRowsArgs& a, const uint16_t* const (&taps)[
 void conv_bf16_rows(const Bf16ConvRowsArgs& a) {
     const int64_t w_block = 16 * 32;  // uint16 per weight block
     const int64_t w_tap = a.kblocks * w_block, w_n = a.ntaps * w_tap;
-    // [pixel][output channel] of one 32 x 32 block; pixels past the row stay zero (the
-    // epilogue transposes whole 16-pixel halves and stores the valid lanes).
+    // [pixel][output channel] of one 32 x 32 block. The epilogue transposes whole 16-pixel
+    // halves and stores the valid lanes; zeroed once so that it never reads uninitialised
+    // floats (past a short row's pixels it reads an earlier block's sums and drops them).
     alignas(64) float tmp[32 * 32];
     std::memset(tmp, 0, sizeof(tmp));
-    for (int32_t y = 0; y < a.rows; ++y) {
-        const uint16_t* taps[3];  // the packed rows of tap offsets -1, 0, 1
-        for (int32_t dy = -1; dy <= 1; ++dy) {
-            const int32_t r = a.in_row_step * y + dy;
-            taps[dy + 1] = r >= a.in_lo && r < a.in_hi ? a.in + r * a.in_rs : a.zero;
-        }
-        for (int32_t nb = 0; nb < a.nblocks; nb += 2) {
-            const uint16_t* wn = a.w + nb * w_n;
-            for (int32_t x0 = 0; x0 < a.width; x0 += 32) {
-                // The row's pixels, rounded up to 4 (the packed row's zero columns cover the
-                // rest of the 32 that AMX computes).
-                const int32_t npx = a.width - x0 < 32 ? a.width - x0 : 32;
-                int32_t j0 = 0;
-                for (; j0 + 12 <= npx; j0 += 12)
-                    tile_block<12>(a, taps, x0, j0, wn, w_tap, w_n, tmp);
-                if (j0 + 8 <= npx) {
-                    tile_block<8>(a, taps, x0, j0, wn, w_tap, w_n, tmp);
-                    j0 += 8;
-                }
-                for (; j0 < npx; j0 += 4) tile_block<4>(a, taps, x0, j0, wn, w_tap, w_n, tmp);
-                if (a.out_packed != nullptr) {
-                    bf16x::store_packed(a, tmp, nb * 16, x0, a.out_packed + y * a.out_prs);
-                } else {
-                    bf16x::store_channel_rows(a, tmp, nb * 16, x0, a.out + y * a.out_rs);
-                }
+    bf16x::for_each_block(
+        a, w_n, tmp,
+        [&](const uint16_t* const(&taps)[3], const uint16_t* wn, int32_t x0, float* sums) {
+            // The row's pixels, rounded up to 4 (the packed row's zero columns cover the rest of
+            // the 32 that AMX computes).
+            const int32_t npx = a.width - x0 < 32 ? a.width - x0 : 32;
+            int32_t j0 = 0;
+            for (; j0 + 12 <= npx; j0 += 12) tile_block<12>(a, taps, x0, j0, wn, w_tap, w_n, sums);
+            if (j0 + 8 <= npx) {
+                tile_block<8>(a, taps, x0, j0, wn, w_tap, w_n, sums);
+                j0 += 8;
             }
-        }
-    }
+            for (; j0 < npx; j0 += 4) tile_block<4>(a, taps, x0, j0, wn, w_tap, w_n, sums);
+        });
 }
 
 }  // namespace lucent::ops::avx512bf16
