@@ -92,7 +92,10 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
     std::unique_ptr<Model::Impl> impl(new Model::Impl());
     impl->options = options;
     impl->name = name;
-    if (options.keep_working_memory) impl->plans.set_cap(spend_allowance(options, usable_memory()));
+    if (options.keep_working_memory)
+        impl->plans.set_cap(options.keep_memory_limit != 0
+                                ? options.keep_memory_limit
+                                : spend_allowance(options, usable_memory()));
     impl->isa = options.reference ? Isa::kScalar : effective_isa(options.max_isa);
     models::GraphOptions gopts;
     if (options.reference) gopts.conv_algo = ops::Conv2dAlgo::kDirect;

@@ -16,15 +16,22 @@ std::unique_ptr<models::StreamRun> PlanCache::take(const PlanKey& key) {
     return plan;
 }
 
-void PlanCache::give(const PlanKey& key, std::unique_ptr<models::StreamRun> plan) noexcept {
-    if (plan == nullptr || plan->bytes() > cap_) return;
+void PlanCache::lent(uint64_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
+    lent_ += bytes;
+}
+
+void PlanCache::give(const PlanKey& key, std::unique_ptr<models::StreamRun> plan) noexcept {
+    if (plan == nullptr) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    lent_ -= std::min(lent_, plan->bytes());
+    if (lent_ + plan->bytes() > cap_) return;  // dropped (after the lock is released)
     try {
         idle_.insert(idle_.begin(), Entry{key, std::move(plan)});
     } catch (const std::bad_alloc&) {
         return;  // not kept: the plan (in the temporary entry) is freed
     }
-    uint64_t total = 0;
+    uint64_t total = lent_;
     size_t keep = 0;
     while (keep < idle_.size() && total + idle_[keep].plan->bytes() <= cap_)
         total += idle_[keep++].plan->bytes();

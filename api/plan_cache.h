@@ -3,9 +3,11 @@
 // kernel's page clearing (on one of these VMs 2-35 % of a whole RED run, and the largest part of
 // its run-to-run spread). A run takes an idle plan of its key when there is one, else plans
 // anew, and gives it back when done, so a server or a batch of same-sized images plans and
-// allocates once. Idle plans are kept while their arenas total at most the cache's cap (the
-// memory a run may spend to go faster), the most recently used first; a model that is not
-// running holds at most that much. Thread-safe: a plan is lent to one run at a time.
+// allocates once. Idle plans are kept while they and the plans lent to runs in progress total
+// at most the cache's cap (Options::keep_memory_limit, else the memory a run may spend to go
+// faster), the most recently used first: under a full load of concurrent runs nothing idle is
+// kept, so a model never holds more than the cap in kept plans plus what its running runs need.
+// Thread-safe: a plan is lent to one run at a time.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +38,12 @@ class PlanCache {
     void set_cap(uint64_t cap_bytes) { cap_ = cap_bytes; }
     // The most recently kept idle plan of `key`, removed from the cache; null when none.
     std::unique_ptr<models::StreamRun> take(const PlanKey& key);
-    // Keeps `plan` (made for `key`) for a later take(), evicting the least recently used plans
-    // past the cap; a plan larger than the cap is dropped, and so is one that cannot be stored
-    // (never throws: leases give back from their destructors).
+    // Counts a plan lent to a run (PlanLease does, for plans taken and plans made anew).
+    void lent(uint64_t bytes);
+    // Takes back a lent plan (made for `key`) and keeps it for a later take(), evicting the least
+    // recently used idle plans while idle and lent plans exceed the cap; a plan that does not
+    // fit is dropped, and so is one that cannot be stored (never throws: leases give back from
+    // their destructors).
     void give(const PlanKey& key, std::unique_ptr<models::StreamRun> plan) noexcept;
     // Drops every idle plan (and its arena).
     void clear();
@@ -51,6 +56,7 @@ class PlanCache {
         std::unique_ptr<models::StreamRun> plan;
     };
     uint64_t cap_ = 0;
+    uint64_t lent_ = 0;  // bytes of the plans lent to runs now
     mutable std::mutex mu_;
     std::vector<Entry> idle_;  // most recently given first
 };
@@ -60,9 +66,12 @@ class PlanCache {
 class PlanLease {
   public:
     PlanLease() = default;
+    // Counts `plan` as lent from `cache` (may throw only what locking a mutex throws).
     PlanLease(PlanCache* cache, const PlanKey& key, std::unique_ptr<models::StreamRun> plan)
-        : cache_(cache), key_(key), plan_(std::move(plan)) {}
-    PlanLease(PlanLease&& o) noexcept = default;
+        : cache_(cache), key_(key), plan_(std::move(plan)) {
+        if (cache_ != nullptr && plan_ != nullptr) cache_->lent(plan_->bytes());
+    }
+    PlanLease(PlanLease&& o) noexcept : cache_(o.cache_), key_(o.key_), plan_(std::move(o.plan_)) {}
     PlanLease& operator=(PlanLease&& o) noexcept {
         give_back();
         cache_ = o.cache_;

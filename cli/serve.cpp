@@ -437,6 +437,10 @@ int serve_main(int argc, const char* const* argv) {
         if (probe.ok() && probe.value().memory_limit() != 0)
             opt.max_memory_bytes = probe.value().memory_limit() / static_cast<uint64_t>(a.workers);
     }
+    // Plans kept between requests: each of the two models keeps, running plans included, half of
+    // what the workers may use together, so kept and running memory stay within that.
+    if (opt.max_memory_bytes != 0)
+        opt.keep_memory_limit = opt.max_memory_bytes / 2 * static_cast<uint64_t>(a.workers);
     Result<Model> ssr = load_model(a.ssr_model, ModelKind::kSsr, opt);
     if (!ssr.ok()) {
         std::fprintf(stderr, "lucent: error: %s\n", ssr.status().message().c_str());

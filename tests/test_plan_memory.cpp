@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/plan_cache.h"
 #include "engine/alloc_stats.h"
 #include "lucent/lucent.hpp"
 #include "models/graph.h"
@@ -179,6 +180,38 @@ TEST(PlanMemory, KeptPlansRunAgainWithoutAllocatingAndGiveTheSameBits) {
         k.release_working_memory();
         EXPECT_EQ(alloc_stats::now().live_bytes, start.live_bytes);
         EXPECT_EQ(run_rgba(k, 37, 29, 1), want);
+    }
+}
+
+// The cache's cap counts the plans lent to runs: with one plan still out, a plan given back is
+// kept only if both fit the cap; once nothing is out, one fitting plan is kept; a plan over the
+// cap never is, and take() finds only its own key.
+TEST(PlanMemory, KeptPlansAndRunningOnesStayWithinTheCap) {
+    Result<weights::WeightFile> wf = weights::WeightFile::open(fixture("ssr_nearest_x4"));
+    ASSERT_TRUE(wf.ok());
+    Result<std::unique_ptr<models::Graph>> g = models::load_graph(wf.value(), ops::kernels(), {});
+    ASSERT_TRUE(g.ok());
+    const Shape s{1, 3, 13, 31};
+    const PlanKey key{3, 13, 31, 0, 2, false}, other{3, 13, 32, 0, 2, false};
+    auto plan = [&]() {
+        Result<std::unique_ptr<models::StreamRun>> p = g.value()->plan_stream(s, 8, 2);
+        EXPECT_TRUE(p.ok());
+        return std::move(p).value();
+    };
+    const uint64_t b = plan()->bytes();
+    for (const double plans : {1.5, 2.5, 0.5}) {
+        SCOPED_TRACE(plans);
+        PlanCache cache;
+        cache.set_cap(static_cast<uint64_t>(plans * static_cast<double>(b)));
+        {
+            PlanLease first(&cache, key, plan());
+            { PlanLease second(&cache, key, plan()); }
+            EXPECT_EQ(cache.idle_bytes(), plans > 2 ? b : 0) << "while one plan is out";
+        }
+        const uint64_t want = plans > 2 ? 2 * b : plans > 1 ? b : 0;
+        EXPECT_EQ(cache.idle_bytes(), want);
+        EXPECT_EQ(cache.take(other), nullptr);
+        EXPECT_EQ(cache.take(key) != nullptr, want > 0);
     }
 }
 

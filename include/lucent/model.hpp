@@ -67,6 +67,11 @@ struct Options {
     // quarter of usable memory, at most 4 GiB), least recently used first out;
     // Model::release_working_memory() frees it. false: every run allocates and frees its own.
     bool keep_working_memory = true;
+    // The most bytes of plans a model keeps, counting those lent to runs in progress: idle ones
+    // are kept only while idle and running plans total at most this, so under a full load of
+    // concurrent runs nothing idle is kept (a server sets its whole budget here). 0: what a
+    // run may spend to go faster, as above.
+    uint64_t keep_memory_limit = 0;
 };
 
 struct Dims {
