@@ -7,7 +7,8 @@ Models: default-ssr, default-red (the embedded defaults), ssr6 (6-block x4 RRDBN
 gc 32), ssr23 (the RealESRGAN_x4plus shape), red64 (RED at widths 64/128/256), or a .lcw
 path. Random-weight models are made once (PyTorch reference modules + convert.py) under
 build-bench/. Runs `lucent upscale|enhance --profile` on a random image `--reps` times per
-thread count and prints, per layer, the median time (since the previous reported layer, so it
+thread count (warm: one process over --reps + 1 copies, the first run dropped; --cold: a
+process per run) and prints, per layer, the median time (since the previous reported layer, so it
 includes unnamed steps in between, e.g. the trunk residual add lands in conv_up1), the
 direct-convolution FLOPs (2 x MACs; Winograd layers therefore show an *effective* rate) and
 GFLOP/s, then the totals and each layer group's share.
@@ -16,6 +17,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -96,18 +98,45 @@ def group_of(name):
     return name if not name.startswith("conv_up") else "conv_up*"
 
 
+def parse_profile(stderr):
+    """Profile lines as one list of (name, op, dims, ms) per image, in order."""
+    images = []
+    for line in stderr.splitlines():
+        if line.startswith("profile: "):
+            parts = line[len("profile: "):].split(" ")  # NAME OP (may hold spaces) DIMS MS
+            name, op, dims, ms = parts[0], " ".join(parts[1:-2]), parts[-2], parts[-1]
+            if name == "input":
+                images.append([])
+            images[-1].append((name, op, [int(v) for v in dims.split("x")], float(ms)))
+    return images
+
+
 def run_profile(model, command, image, threads):
+    """One cold run: a fresh process (planning and first-touch page faults land in the first layers)."""
     r = subprocess.run([LUCENT, command, "--model", model, "--threads", str(threads), "--profile", image,
                         os.path.join(WORK, "profile-out.png")], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(r.stderr)
-    rows = []
-    for line in r.stderr.splitlines():
-        if line.startswith("profile: "):
-            parts = line[len("profile: "):].split(" ")  # NAME OP (may hold spaces) DIMS MS
-            name, op, dims, ms = parts[0], " ".join(parts[1:-2]), parts[-2], parts[-1]
-            rows.append((name, op, [int(v) for v in dims.split("x")], float(ms)))
-    return rows
+    return parse_profile(r.stderr)[0]
+
+
+def run_profile_warm(model, command, image, threads, reps):
+    """reps warm runs: reps + 1 copies of the image through one process, the first dropped (the
+    model keeps its plan and arena between them)."""
+    copies = os.path.join(WORK, "profile-copies")
+    os.makedirs(copies, exist_ok=True)
+    paths = []
+    for i in range(reps + 1):
+        paths.append(os.path.join(copies, f"in{i:02d}.png"))
+        shutil.copyfile(image, paths[-1])
+    r = subprocess.run([LUCENT, command, "--model", model, "--threads", str(threads), "--profile", "-o",
+                        os.path.join(WORK, "profile-out"), "--overwrite"] + paths, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(r.stderr)
+    images = parse_profile(r.stderr)
+    if len(images) != reps + 1:
+        raise SystemExit(f"expected {reps + 1} profiled runs, got {len(images)}")
+    return images[1:]
 
 
 def main():
@@ -116,6 +145,8 @@ def main():
     ap.add_argument("--size", default="128x128")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--cold", action="store_true",
+                    help="a fresh process per repetition (default: warm runs in one process)")
     args = ap.parse_args()
     model = make_model(args.model)
     graph, meta, _ = lcw.read(model)
@@ -125,9 +156,12 @@ def main():
     image = os.path.join(WORK, f"profile-{w}x{h}.png")
     Image.fromarray((np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8)).save(image)
     threads = [int(t) for t in args.threads.split(",")]
-    runs = {t: [run_profile(model, command, image, t) for _ in range(args.reps)] for t in threads}
+    if args.cold:
+        runs = {t: [run_profile(model, command, image, t) for _ in range(args.reps)] for t in threads}
+    else:
+        runs = {t: run_profile_warm(model, command, image, t, args.reps) for t in threads}
     names = [r[0] for r in runs[threads[0]][0] if r[0] not in ("input", "output")]
-    print(f"{args.model} ({os.path.basename(model)}), {w}x{h}, medians of {args.reps} runs; GF/s = direct-conv "
+    print(f"{args.model} ({os.path.basename(model)}), {w}x{h}, medians of {args.reps} {'cold' if args.cold else 'warm'} runs; GF/s = direct-conv "
           f"FLOPs / time (Winograd layers are effective rates); one core's FMA peak ~{PEAK_GFLOPS_PER_CORE:.0f}")
     header = "| layer | op | output | GFLOP |" + "".join(f" {t}T ms | {t}T GF/s |" for t in threads)
     print(header)

@@ -137,6 +137,28 @@ class Cli(unittest.TestCase):
                 with open(a, "rb") as fa, open(b, "rb") as fb:
                     self.assertEqual(fa.read(), fb.read())
 
+    def test_profile_with_an_output_folder_profiles_each_image(self):
+        """--profile goes with -o (each image profiled in turn, the later ones on the model's kept
+        plan, same bytes as a plain run); --dump still takes one IN and one OUT."""
+        srcs = [self.path(f"prof_{i}.png") for i in range(3)]
+        for s in srcs:
+            Image.fromarray(self.rgba[..., :3]).save(s)
+        out = self.path("prof_out")
+        r = self.run_ok(["upscale", "--model", self.lcw, "--profile", "-o", out, *srcs])
+        self.assertEqual(sum(ln.startswith("profile: input ") for ln in r.stderr.splitlines()), 3)
+        self.assertEqual(sum(ln.startswith("profile: output ") for ln in r.stderr.splitlines()), 3)
+        plain = self.path("prof_plain.png")
+        self.run_ok(["upscale", "--model", self.lcw, srcs[0], plain])
+        with open(plain, "rb") as fa:
+            want = fa.read()
+        written = sorted(os.listdir(out))
+        self.assertEqual(len(written), 3, written)
+        for name in written:
+            with open(os.path.join(out, name), "rb") as fb:
+                self.assertEqual(fb.read(), want, name)
+        self.fails(["upscale", "--model", self.lcw, "--dump", self.path("d"), "-o", out, *srcs], 2,
+                   "--dump goes with one IN and one OUT")
+
     def test_progress_lines(self):
         src = self.path("prog.png")
         Image.fromarray(self.rgba[..., :3]).save(src)
