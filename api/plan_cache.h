@@ -1,10 +1,10 @@
 // Plans kept between a Model's runs. A plan (models::StreamRun) holds its schedule and, once
 // it has run, its arena; planning costs milliseconds and a fresh arena's first touch costs the
-// kernel's page clearing (on one of these VMs 2-35 % of a whole RED run, and the largest part of
-// its run-to-run spread). A run takes an idle plan of its key when there is one, else plans
-// anew, and gives it back when done, so a server or a batch of same-sized images plans and
-// allocates once. Idle plans are kept while they and the plans lent to runs in progress total
-// at most the cache's cap (Options::keep_memory_limit, else the memory a run may spend to go
+// kernel's page clearing (on one of these VMs 30-37 % of a cold RED 576x576 run's perf samples,
+// and the largest part of its run-to-run spread). A run takes an idle plan of its key when there is
+// one, else plans anew, and gives it back when done, so a server or a batch of same-sized images
+// plans and allocates once. Idle plans are kept while they and the plans lent to runs in progress
+// total at most the cache's cap (Options::keep_memory_limit, else the memory a run may spend to go
 // faster), the most recently used first: under a full load of concurrent runs nothing idle is
 // kept, so a model never holds more than the cap in kept plans plus what its running runs need.
 // Thread-safe: a plan is lent to one run at a time.
@@ -34,7 +34,8 @@ struct PlanKey {
 
 class PlanCache {
   public:
-    // The most bytes of idle plans kept (0, the default: nothing is kept). Set before use.
+    // The most bytes of idle and lent plans together past which no idle plan is kept (0, the
+    // default: nothing is kept). Set before use.
     void set_cap(uint64_t cap_bytes) { cap_ = cap_bytes; }
     // The most recently kept idle plan of `key`, removed from the cache; null when none.
     std::unique_ptr<models::StreamRun> take(const PlanKey& key);

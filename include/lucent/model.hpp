@@ -62,10 +62,10 @@ struct Options {
     int64_t stripe_rows = 0;
     // Keep each run's plan and working memory, once it is done, for the next run of the same
     // input size: that run then neither plans nor allocates, nor waits for the kernel to fault
-    // in and clear fresh pages (a fifth to a third of a RED run here when it did). Idle memory
-    // kept stays within what a run may spend to go faster (above: max_memory_bytes, else a
-    // quarter of usable memory, at most 4 GiB), least recently used first out;
-    // Model::release_working_memory() frees it. false: every run allocates and frees its own.
+    // in and clear fresh pages (30-37 % of a cold RED run's time on one VM here). Kept memory,
+    // counted with the runs in progress, stays within keep_memory_limit (below), least recently
+    // used first out; Model::release_working_memory() frees it. false: every run allocates and
+    // frees its own.
     bool keep_working_memory = true;
     // The most bytes of plans a model keeps, counting those lent to runs in progress: idle ones
     // are kept only while idle and running plans total at most this, so under a full load of
