@@ -1,4 +1,5 @@
-// The bf16 tier's 3x3 and 1x1 convolutions on AMX tiles, and the input packing (AVX512-BF16).
+// The bf16 tier's convolutions on AMX tiles (the packing, the epilogues and the row loop are shared
+// with the VDPBF16PS kernel: conv_bf16_avx512bf16.cpp, bf16_avx512.h).
 //
 // Register (tile) budget: 8 tiles of 16 rows x 64 bytes. C00..C11 (tiles 0-3) accumulate 32
 // pixels x 32 output channels in fp32; A0, A1 (tiles 4-5) hold the input of the two 16-pixel
@@ -14,12 +15,8 @@
 // pixels (lane mask).
 #include <immintrin.h>
 
-#include <cstddef>
 #include <cstdint>
-#include <cstring>
 
-#include "ops/activation_codes.h"
-#include "ops/kernels.h"
 #include "ops/kernels_bf16.h"
 #include "ops/x86/bf16_avx512.h"
 
