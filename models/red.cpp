@@ -14,7 +14,7 @@ namespace {
 
 using weights::WeightFile;
 
-constexpr float kSlope = 0.2f;
+constexpr float kSlope = Red::kSlope;
 
 ops::Conv2dParams conv(int64_t cin, int64_t cout, int64_t k, int64_t stride, bool lrelu,
                        ops::Conv2dAlgo algo) {
@@ -99,9 +99,11 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
         LUCENT_RETURN_IF_ERROR(load("ppm.stages." + std::to_string(i),
                                     conv(c.c2, c.c2 / 4, 1, 1, true, algo),
                                     &m->stages_[static_cast<size_t>(i)]));
-    if (nb > 0)
+    m->split_fuse_ = nb > 0 && algo != ops::Conv2dAlgo::kDirect;
+    if (nb > 0 && !m->split_fuse_)
         LUCENT_RETURN_IF_ERROR(
             load("ppm.fuse", conv(c.c2 + nb * (c.c2 / 4), c.c2, 1, 1, true, algo), &m->fuse_));
+    if (m->split_fuse_) LUCENT_RETURN_IF_ERROR(m->load_split_fuse(wf, k, opts));
     LUCENT_RETURN_IF_ERROR(load_channel_attention(
         wf, "att", c.c2, c.c2 / c.reduction, ops::ChannelPooling::kAvgPlusMax, &m->channel_att_));
     Result<std::vector<float>> ws = wf.tensor_f32("att.sa.weight");
@@ -126,6 +128,36 @@ Result<std::unique_ptr<Red>> Red::create(const WeightFile& wf, const ops::Kernel
     LUCENT_RETURN_IF_ERROR(load("dec1", conv(c.c1, c.c0, 3, 1, true, algo), &m->dec1_));
     LUCENT_RETURN_IF_ERROR(load("out", conv(c.c0, c.out_ch, 3, 1, false, algo), &m->out_));
     return m;
+}
+
+Status Red::load_split_fuse(const WeightFile& wf, const ops::KernelTable& k,
+                            const GraphOptions& opts) {
+    const RedConfig& c = cfg_;
+    const int64_t q = c.c2 / 4, nb = static_cast<int64_t>(c.bins.size());
+    const int64_t cin = c.c2 + nb * q;
+    LUCENT_ASSIGN_OR_RETURN(std::vector<float> w, wf.tensor_f32("ppm.fuse.weight"));  // [c2][cin]
+    LUCENT_ASSIGN_OR_RETURN(std::vector<float> b, wf.tensor_f32("ppm.fuse.bias"));
+    // Input columns [from, from + n) of the fuse weight, as a [c2][n] 1x1 weight.
+    auto columns = [&](int64_t from, int64_t n) {
+        std::vector<float> part(static_cast<size_t>(c.c2 * n));
+        for (int64_t o = 0; o < c.c2; ++o)
+            std::copy(w.begin() + o * cin + from, w.begin() + o * cin + from + n,
+                      part.begin() + o * n);
+        return part;
+    };
+    ops::Conv2dParams pe = conv(c.c2, c.c2, 1, 1, false, opts.conv_algo);
+    pe.bf16 = opts.bf16;
+    LUCENT_ASSIGN_OR_RETURN(fuse_e2_,
+                            ops::Conv2d::create(pe, columns(0, c.c2).data(), b.data(), k));
+    const std::vector<float> zero(static_cast<size_t>(c.c2), 0.0f);
+    fuse_parts_.clear();
+    for (int64_t i = 0; i < nb; ++i) {
+        LUCENT_ASSIGN_OR_RETURN(
+            ops::Conv2d part, ops::Conv2d::create(conv(q, c.c2, 1, 1, false, opts.conv_algo),
+                                                  columns(c.c2 + i * q, q).data(), zero.data(), k));
+        fuse_parts_.push_back(std::move(part));
+    }
+    return Status();
 }
 
 Status Red::output_shape(const Shape& in, Shape* out) const {

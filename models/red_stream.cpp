@@ -23,6 +23,7 @@
 #include "engine/threading.h"
 #include "models/red.h"
 #include "models/stream_builder.h"
+#include "ops/bilinear_sum.h"
 #include "ops/pool2d.h"
 #include "ops/reflect_pad.h"
 #include "ops/upsample.h"
@@ -126,7 +127,8 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     const int e1 = b.conv("down", down_, e0_ring, 0, c.c0, {e0}, e1_ring, 0);
     const int p_ring = s.add_ring(c.c2, h2, w2);
     // e2 is the first c2 channels of the pyramid's concatenation (or p itself without bins).
-    const int cat_ring = k > 0 ? s.add_ring(c.c2 + k * q, h2, w2) : p_ring;
+    // e2 alone when the fuse conv is split (split_fuse_): the stages are then added as ramps.
+    const int cat_ring = k > 0 ? s.add_ring(split_fuse_ ? c.c2 : c.c2 + k * q, h2, w2) : p_ring;
     const int e2 = b.conv("enc2", enc2_, e1_ring, 0, c.c1, {e1}, cat_ring, 0);
     if (mode == StreamMode::kKeep) {
         s.ring(cat_ring).pin();
@@ -136,15 +138,19 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
     int p = e2;
     if (k > 0) {
         // Pass A: every bin's sums, then means and stage convs into persistent blocks.
-        std::vector<int> sums(static_cast<size_t>(k)), staged(static_cast<size_t>(k));
+        // Split fuse: parts[i] holds fuse_parts_[i] applied to stage i (c2 x bn x bn).
+        std::vector<int> sums(static_cast<size_t>(k)), staged(static_cast<size_t>(k)),
+            parts(static_cast<size_t>(k), -1);
         for (int64_t i = 0; i < k; ++i) {
             const int64_t bn = c.bins[static_cast<size_t>(i)];
             sums[static_cast<size_t>(i)] = s.add_block(c.c2 * bn * bn);
             staged[static_cast<size_t>(i)] = s.add_block(q * bn * bn);
+            if (split_fuse_) parts[static_cast<size_t>(i)] = s.add_block(c.c2 * bn * bn);
         }
         Stream* st = &s;
         const RedConfig* cfg = &cfg_;
         const std::vector<ops::Conv2d>* stages = &stages_;
+        const std::vector<ops::Conv2d>* fparts = &fuse_parts_;
         auto add = [st, cfg, sums](const ops::Context& ctx, ConstRows rows) {
             for (size_t i = 0; i < sums.size(); ++i) {
                 const int64_t bn = cfg->bins[i];
@@ -153,8 +159,8 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                 ops::adaptive_sum_rows(ctx, rows, bn, bn, acc);
             }
         };
-        auto finish = [st, cfg, stages, sums, staged, h2, w2, q](const ops::Context& ctx,
-                                                                 float* scratch) {
+        auto finish = [st, cfg, stages, fparts, sums, staged, parts, h2, w2, q](
+                          const ops::Context& ctx, float* scratch) {
             for (size_t i = 0; i < sums.size(); ++i) {
                 const int64_t bn = cfg->bins[i];
                 float* mean = st->block(sums[i]);
@@ -166,39 +172,66 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
                     (*ctx.trace)("ppm.stages." + std::to_string(i),
                                  "adaptive_avg_pool+conv1x1+lrelu",
                                  ConstTensorView{dst.data, Shape{1, q, bn, bn}});
+                if (parts[i] >= 0) {
+                    const Rows part{st->block(parts[i]), cfg->c2, bn, bn, 0, bn, bn * bn};
+                    LUCENT_RETURN_IF_ERROR((*fparts)[i].run_rows(ctx, dst, part, scratch));
+                }
             }
             return Status();
         };
-        auto scratch = [stages, cfg](int t) {
+        auto scratch = [stages, fparts, cfg](int t) {
             int64_t most = 0;
-            for (size_t i = 0; i < stages->size(); ++i)
-                most = std::max(most, (*stages)[i].scratch_floats(cfg->bins[i], cfg->bins[i], t));
+            for (size_t i = 0; i < stages->size(); ++i) {
+                const int64_t bn = cfg->bins[i];
+                most = std::max(most, (*stages)[i].scratch_floats(bn, bn, t));
+                if (i < fparts->size())
+                    most = std::max(most, (*fparts)[i].scratch_floats(bn, bn, t));
+            }
             return most;
         };
         const int pool = b.reduce("ppm.pool", cat_ring, e2, c.c2, add, finish, scratch);
         sinks.push_back(pool);
-        // The upsampled stages, written beside e2; then the fuse conv over the concatenation.
-        std::vector<int> writers{e2};
-        for (int64_t i = 0; i < k; ++i) {
-            const int64_t bn = c.bins[static_cast<size_t>(i)];
-            StreamNode n;
-            n.name = "ppm.stages." + std::to_string(i);
-            n.out_h = h2;
-            n.ring = cat_ring;
-            n.inputs.push_back({pool, all_rows_of(h2), -1});
-            auto cols = std::make_shared<const ops::BilinearColumns>(ops::bilinear_columns(bn, w2));
-            const int blk = staged[static_cast<size_t>(i)];
-            const int64_t ch0 = c.c2 + i * q;
-            n.run = [st, blk, bn, q, cat_ring, ch0, cols](const ops::Context& ctx, int64_t y0,
-                                                          int64_t y1, float*) {
-                const ConstTensorView stage{st->block(blk), Shape{1, q, bn, bn}};
-                ops::upsample_bilinear_rows(ctx, stage, *cols,
-                                            st->ring(cat_ring).rows(ch0, q, y0, y1));
-                return Status();
+        if (split_fuse_) {
+            // p = lrelu(fuse_e2_(e2) + sum_i resize(parts[i])): the ramps run on each chunk of
+            // rows the conv wrote, while they are in cache.
+            std::vector<ops::BilinearSum::MapSize> sizes;
+            for (int64_t bn : c.bins) sizes.push_back({bn, bn});
+            LUCENT_ASSIGN_OR_RETURN(ops::BilinearSum sum, ops::BilinearSum::create(sizes, h2, w2));
+            auto plan = std::make_shared<const ops::BilinearSum>(std::move(sum));
+            StreamBuilder::Epilogue add_stages = [st, plan, parts](const ops::Context& ctx,
+                                                                   Rows dst) {
+                std::vector<const float*> maps;
+                for (int blk : parts) maps.push_back(st->block(blk));
+                return plan->add_rows(ctx, maps.data(), static_cast<int64_t>(maps.size()), dst,
+                                      ops::Activation::kLeakyRelu, kSlope);
             };
-            writers.push_back(s.add_node(std::move(n)));
+            p = b.conv_then("ppm.fuse", "conv1x1+lrelu", fuse_e2_, cat_ring, 0, c.c2, {e2}, p_ring,
+                            0, std::move(add_stages), {pool});
+        } else {
+            // The upsampled stages, written beside e2; then the fuse conv over the concatenation.
+            std::vector<int> writers{e2};
+            for (int64_t i = 0; i < k; ++i) {
+                const int64_t bn = c.bins[static_cast<size_t>(i)];
+                StreamNode n;
+                n.name = "ppm.stages." + std::to_string(i);
+                n.out_h = h2;
+                n.ring = cat_ring;
+                n.inputs.push_back({pool, all_rows_of(h2), -1});
+                auto cols =
+                    std::make_shared<const ops::BilinearColumns>(ops::bilinear_columns(bn, w2));
+                const int blk = staged[static_cast<size_t>(i)];
+                const int64_t ch0 = c.c2 + i * q;
+                n.run = [st, blk, bn, q, cat_ring, ch0, cols](const ops::Context& ctx, int64_t y0,
+                                                              int64_t y1, float*) {
+                    const ConstTensorView stage{st->block(blk), Shape{1, q, bn, bn}};
+                    ops::upsample_bilinear_rows(ctx, stage, *cols,
+                                                st->ring(cat_ring).rows(ch0, q, y0, y1));
+                    return Status();
+                };
+                writers.push_back(s.add_node(std::move(n)));
+            }
+            p = b.conv("ppm.fuse", fuse_, cat_ring, 0, c.c2 + k * q, writers, p_ring, 0);
         }
-        p = b.conv("ppm.fuse", fuse_, cat_ring, 0, c.c2 + k * q, writers, p_ring, 0);
     }
     // Pass B: the channel gate's statistics of p, then its factors; pass C gates p.
     const StreamBuilder::Gate gate = b.channel_gate_stats("att.pool", p_ring, p, channel_att_);

@@ -126,6 +126,40 @@ std::string conv_op(const ops::Conv2dParams& p) {
 int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0,
                         int64_t nc, const std::vector<int>& producers, int out_ring, int64_t oc0,
                         ops::Activation post) {
+    if (post != ops::Activation::kSigmoid)
+        return conv_node(name, conv_op(cv.params()), cv, in_ring, c0, nc, producers, out_ring, oc0,
+                         nullptr, {});
+    // With a sigmoid after it, the conv reports its own output before the sigmoid (as the
+    // layer is traced); the node reports nothing.
+    const std::string op = conv_op(cv.params());
+    const int64_t out_h = s_.ring(out_ring).height();
+    Epilogue sigmoid = [name, op, out_h](const ops::Context& ctx, Rows dst) {
+        if (ctx.trace != nullptr && dst.row0 == 0 && dst.rows == out_h)
+            (*ctx.trace)(name, op.c_str(),
+                         ConstTensorView{dst.data, Shape{1, dst.c, out_h, dst.w}});
+        const ops::KernelTable& k = *ctx.k;
+        parallel_for(dst.c * dst.rows, ctx.num_threads, [&](int64_t i) {
+            float* row = dst.row(i / dst.rows, dst.row0 + i % dst.rows);
+            k.activation(row, row, dst.w, ops::kActSigmoid, 0.0f);
+        });
+        return Status();
+    };
+    return conv_node(name, "", cv, in_ring, c0, nc, producers, out_ring, oc0, std::move(sigmoid),
+                     {});
+}
+
+int StreamBuilder::conv_then(const std::string& name, const std::string& op, const ops::Conv2d& cv,
+                             int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
+                             int out_ring, int64_t oc0, Epilogue epilogue,
+                             const std::vector<int>& waits) {
+    return conv_node(name, op, cv, in_ring, c0, nc, producers, out_ring, oc0, std::move(epilogue),
+                     waits);
+}
+
+int StreamBuilder::conv_node(const std::string& name, const std::string& op, const ops::Conv2d& cv,
+                             int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
+                             int out_ring, int64_t oc0, Epilogue epilogue,
+                             const std::vector<int>& waits) {
     StreamNode n;
     n.name = name;
     const RowRing& out = s_.ring(out_ring);
@@ -135,35 +169,22 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
     n.ring = out_ring;
     const ops::Conv2d* c = &cv;
     add_conv_inputs(&n, c, in_h, producers);
+    for (int wn : waits) n.inputs.push_back({wn, all_rows_of(s_.node(wn).out_h), -1});
     n.scratch = [c, in_w](int64_t rows, int threads) {
         return c->scratch_floats(in_w, rows, threads);
     };
     Stream* s = &s_;
     const int64_t oc = cv.params().out_ch;
-    const bool sigmoid = post == ops::Activation::kSigmoid;
     n.out_c0 = oc0;
     n.out_nc = oc;
-    const std::string op = conv_op(cv.params());
-    // With a sigmoid after it, the conv reports its own output before the sigmoid (as the
-    // layer is traced); else the stream reports it.
-    if (!sigmoid) n.traces.push_back({name, op});
-    const int64_t out_h = n.out_h;
-    n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc, sigmoid, name, op, out_h](
+    if (!op.empty()) n.traces.push_back({name, op});
+    n.run = [s, c, in_ring, c0, nc, in_h, out_ring, oc0, oc, epilogue](
                 const ops::Context& ctx, int64_t y0, int64_t y1, float* scratch) {
         int64_t a = 0, b = 0;
         c->input_rows(y0, y1, in_h, &a, &b);
         const Rows dst = s->ring(out_ring).rows(oc0, oc, y0, y1);
         LUCENT_RETURN_IF_ERROR(c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b), dst, scratch));
-        if (sigmoid && ctx.trace != nullptr && y0 == 0 && y1 == out_h)
-            (*ctx.trace)(name, op.c_str(), ConstTensorView{dst.data, Shape{1, oc, out_h, dst.w}});
-        if (sigmoid) {
-            const ops::KernelTable& k = *ctx.k;
-            parallel_for(dst.c * dst.rows, ctx.num_threads, [&](int64_t i) {
-                float* row = dst.row(i / dst.rows, y0 + i % dst.rows);
-                k.activation(row, row, dst.w, ops::kActSigmoid, 0.0f);
-            });
-        }
-        return Status();
+        return epilogue ? epilogue(ctx, dst) : Status();
     };
     return s_.add_node(std::move(n));
 }

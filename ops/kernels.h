@@ -98,6 +98,12 @@ struct BilinearRowArgs {
 };
 using BilinearRowFn = void(const BilinearRowArgs& args);
 
+// A ramp added to a row, then an activation (kActNone or kActLeaky): for t < n,
+//   out[t] = act(in[t] + (a + b * t))   (t as float, exact below 2^24; rounded as written, no FMA).
+// in == out is allowed.
+using RampActFn = void(const float* in, float a, float b, float* out, int64_t n, int32_t act,
+                       float slope);
+
 // Pixel shuffle row: out[x] = in[(x % r) * cs + x / r] for x < out_w.
 using PixelShuffleRowFn = void(const float* in, int64_t cs, int32_t r, float* out, int32_t out_w);
 // Pixel unshuffle row: out[x] = in[x * r] for x < out_w.
@@ -146,6 +152,7 @@ using WinogradOutputFn = void(const WinogradOutputArgs& args);
     X(pool_row, PoolRowFn)                      \
     X(nearest_row, NearestRowFn)                \
     X(bilinear_row, BilinearRowFn)              \
+    X(ramp_act, RampActFn)                      \
     X(pixel_shuffle_row, PixelShuffleRowFn)     \
     X(pixel_unshuffle_row, PixelUnshuffleRowFn) \
     X(winograd_input, WinogradInputFn)          \
