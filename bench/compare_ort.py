@@ -3,18 +3,23 @@
 models of the fp32 speed issue: a 6-block x4 RRDBNet and the 23-block x4plus shape at 128x128,
 and RED at widths 64/128/256 at 576x576, each at 1 and 2 threads. Medians of --reps.
 
-ORT: session.run alone on an ONNX export of the same weights (opset 13, static shapes), median
-of --reps after one warm-up run in the same session. Lucent: "run" is the graph alone as
-`--verbose` reports it. "warm" runs --reps + 1 copies of the input through one CLI process
-(-o DIR) and takes the median of the runs after the first, as ORT's figure is taken: the model
-keeps its plan and arena from the first run (Options::keep_working_memory). "cold" is the run of
-a fresh process per repetition (planning and first-touch page faults included) and "cmd" that
-whole process (load, read, run, write). The ratio is ORT / Lucent warm; the cold ratio beside it.
-Last, Lucent's two-thread scaling from its warm medians.
-PyTorch: forward under no_grad after one warm-up, torch.set_num_threads.
+The measures run in --reps interleaved rounds, so that a slow minute of a shared machine lands
+on every contender alike: each round runs, per thread count, ONNX Runtime, Lucent warm and
+Lucent cold back to back, each in its own process. ORT: session.run alone on an ONNX export of
+the same weights (opset 13, static shapes), the median of --inner runs after one warm-up in
+the same session (its first run after the warm-up is still ~20 % slow at 576x576, so one run
+is not its steady state). Lucent: the graph's run as `--verbose` reports it; "warm" is the
+median of --inner copies after a first one through one CLI process (-o DIR), as ORT's figure is
+taken (the model keeps its plan and arena from the first run, Options::keep_working_memory);
+"cold" is a fresh process's run (planning and first-touch page faults included) and "cmd" that
+whole process (load, read, run, write).
+Cells are medians over the rounds; the ratio is the median of each round's ORT / Lucent warm
+(its range in brackets), the cold ratio beside it; the scaling lines likewise take each round's
+1-thread / 2-thread warm pair. PyTorch: forward under no_grad after one warm-up,
+torch.set_num_threads, --reps runs after the rounds.
 
     bash bench/setup_ort.sh            # once: npm install onnxruntime-node into build-bench/ort
-    python3 bench/compare_ort.py [--reps 3] [--models ssr6,ssr23,red64] [--no-torch]
+    python3 bench/compare_ort.py [--reps 3] [--inner 3] [--models ssr6,ssr23,red64] [--no-torch]
 """
 import argparse
 import os
@@ -55,7 +60,9 @@ def reference_module(name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3, help="interleaved rounds")
+    ap.add_argument("--inner", type=int, default=3,
+                    help="runs per round after a warm-up run, in one process (ORT, Lucent warm)")
     ap.add_argument("--models", default="ssr6,ssr23,red64")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--no-torch", action="store_true",
@@ -69,7 +76,8 @@ def main():
     print("| model | input | threads | ORT run | Lucent warm | Lucent cold | Lucent cmd | PyTorch fp32 "
           "| ORT / Lucent warm | ORT / Lucent cold |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    warm_by = {}  # (model, threads) -> Lucent warm median, for the scaling lines
+    threads = [int(v) for v in args.threads.split(",")]
+    scaling_lines = []
     for name in args.models.split(","):
         w, h = SIZES[name]
         graph, module = reference_module(name)
@@ -84,34 +92,37 @@ def main():
         copies_dir = base + "-copies"
         os.makedirs(copies_dir, exist_ok=True)
         copies = []
-        for i in range(args.reps + 1):
+        for i in range(args.inner + 1):
             copies.append(os.path.join(copies_dir, f"in{i:02d}.npy"))
             np.save(copies[-1], x[0].transpose(1, 2, 0))
-        for t in (int(v) for v in args.threads.split(",")):
-            ort_ms = ""
-            if have_ort:
-                r = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), onnx, raw, "1", "3", str(h), str(w),
-                                    str(t), str(args.reps)], capture_output=True, text=True,
-                                   env=dict(os.environ, NODE_PATH=os.path.join(ort_dir, "node_modules")))
-                m = re.search(r"ort_ms ([\d.]+)", r.stdout)
-                ort_ms = float(m.group(1)) if m else None
-                if m is None:
-                    print(f"ORT failed on {name}: {r.stderr.strip()[:300]}")
-            runs, cmds = [], []
-            for _ in range(args.reps):
+        lucent = [profile_layers.LUCENT, "upscale" if graph == "ssr" else "enhance", "--model",
+                  profile_layers.make_model(name), "--verbose"]
+        # Per thread count, one list per measure; entry r is round r's figure.
+        ort, warm, cold, cmd = ({t: [] for t in threads} for _ in range(4))
+        for _ in range(args.reps):
+            for t in threads:
+                if have_ort:
+                    r = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), onnx, raw, "1", "3", str(h),
+                                        str(w), str(t), str(args.inner)], capture_output=True, text=True,
+                                       env=dict(os.environ, NODE_PATH=os.path.join(ort_dir, "node_modules")))
+                    m = re.search(r"ort_ms ([\d.]+)", r.stdout)
+                    if m is None:
+                        raise SystemExit(f"ORT failed on {name}: {r.stderr.strip()[:300]}")
+                    ort[t].append(float(m.group(1)))
+                # Warm: --inner copies after a first one through one process (plan and arena kept).
+                r = subprocess.run(lucent + ["--threads", str(t), "-o", base + "-out", "--ext", "npy",
+                                             "--overwrite"] + copies, capture_output=True, text=True)
+                runs = [float(v) for v in re.findall(r"run ([\d.]+) ms", r.stderr)]
+                if r.returncode != 0 or len(runs) != args.inner + 1:
+                    raise SystemExit(f"lucent -o run failed on {name}: {r.stderr.strip()[-300:]}")
+                warm[t].append(statistics.median(runs[1:]))
                 t0 = time.perf_counter()
-                r = subprocess.run([profile_layers.LUCENT, "upscale" if graph == "ssr" else "enhance", "--model",
-                                    profile_layers.make_model(name), "--threads", str(t), "--verbose", npy,
-                                    base + "-out.npy"], capture_output=True, text=True)
-                cmds.append((time.perf_counter() - t0) * 1e3)
-                runs.append(float(re.search(r"run ([\d.]+) ms", r.stderr).group(1)))
-            r = subprocess.run([profile_layers.LUCENT, "upscale" if graph == "ssr" else "enhance", "--model",
-                                profile_layers.make_model(name), "--threads", str(t), "--verbose", "-o",
-                                base + "-out", "--ext", "npy", "--overwrite"] + copies,
-                               capture_output=True, text=True)
-            warm = [float(v) for v in re.findall(r"run ([\d.]+) ms", r.stderr)][1:]
-            if len(warm) != args.reps:
-                raise SystemExit(f"lucent -o run failed on {name}: {r.stderr.strip()[-300:]}")
+                r = subprocess.run(lucent + ["--threads", str(t), npy, base + "-out.npy"], capture_output=True,
+                                   text=True)
+                cmd[t].append((time.perf_counter() - t0) * 1e3)
+                cold[t].append(float(re.search(r"run ([\d.]+) ms", r.stderr).group(1)))
+        med = statistics.median
+        for t in threads:
             pt = []
             if not args.no_torch:
                 torch.set_num_threads(t)
@@ -121,19 +132,22 @@ def main():
                         t0 = time.perf_counter()
                         module(torch.from_numpy(x))
                         pt.append((time.perf_counter() - t0) * 1e3)
-            run_ms, cmd_ms, warm_ms = statistics.median(runs), statistics.median(cmds), statistics.median(warm)
-            warm_by[(name, t)] = warm_ms
-            pt_cell = f"{statistics.median(pt):.0f} ms" if pt else "-"
-            ratio = f"{ort_ms / warm_ms:.2f}x" if ort_ms else "-"
-            cold_ratio = f"{ort_ms / run_ms:.2f}x" if ort_ms else "-"
-            ort_cell = f"{ort_ms:.0f} ms" if ort_ms else "-"
-            print(f"| {name} | {w}x{h} | {t} | {ort_cell} | {warm_ms:.0f} ms | {run_ms:.0f} ms | {cmd_ms:.0f} ms | "
-                  f"{pt_cell} | {ratio} | {cold_ratio} |", flush=True)
-    threads = [int(v) for v in args.threads.split(",")]
-    for name in args.models.split(","):
+            pt_cell = f"{med(pt):.0f} ms" if pt else "-"
+            if have_ort:
+                ratios = [o / l for o, l in zip(ort[t], warm[t])]
+                ratio = f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+                cold_ratio = f"{med([o / l for o, l in zip(ort[t], cold[t])]):.2f}x"
+                ort_cell = f"{med(ort[t]):.0f} ms"
+            else:
+                ratio = cold_ratio = ort_cell = "-"
+            print(f"| {name} | {w}x{h} | {t} | {ort_cell} | {med(warm[t]):.0f} ms | {med(cold[t]):.0f} ms | "
+                  f"{med(cmd[t]):.0f} ms | {pt_cell} | {ratio} | {cold_ratio} |", flush=True)
         for t in threads[1:]:
-            print(f"{name}: Lucent warm {threads[0]} -> {t} threads: "
-                  f"{warm_by[(name, threads[0])] / warm_by[(name, t)]:.2f}x")
+            sc = [a / b for a, b in zip(warm[threads[0]], warm[t])]
+            scaling_lines.append(f"{name}: Lucent warm {threads[0]} -> {t} threads: {med(sc):.2f}x "
+                                 f"(rounds {min(sc):.2f}-{max(sc):.2f})")
+    for line in scaling_lines:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // Times ONNX Runtime (onnxruntime-node's CPU provider, MLAS) on one model: session.run alone,
-// median of REPS after one warm-up. Prints "ort_ms <median>".
+// median of REPS after one warm-up. Prints "ort_ms <median>", then "ort_runs" with each run.
 //   node bench/ort_run.js MODEL.onnx INPUT.f32 N C H W THREADS REPS
 const ort = require('onnxruntime-node');
 const fs = require('fs');
@@ -22,7 +22,9 @@ async function main() {
         await session.run(feeds);
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
+    const runs = times.slice();
     times.sort((a, b) => a - b);
     console.log(`ort_ms ${times[Math.floor(times.length / 2)].toFixed(1)}`);
+    console.log(`ort_runs ${runs.map((v) => v.toFixed(1)).join(" ")}`);
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });
