@@ -4,7 +4,6 @@
 //   lucent enhance [options] IN OUT  |  -o OUTDIR IN...    low-light enhancement (RED)
 //
 // Exit status: 0 success, 1 some input failed (the others are still done), 2 bad command line.
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -109,23 +108,7 @@ int run(const lucent::cli::Args& a) {
 
 }  // namespace
 
-// OpenMP threads that finish a parallel region spin for a while before sleeping (libgomp's
-// default). On a machine whose cores are shared (a server, CI, several lucent processes) the
-// spinning steals the time the working threads need. libgomp reads OMP_WAIT_POLICY once, before
-// main(), so when the user has not chosen, lucent sets PASSIVE and re-executes itself once.
-// A short spin first (GOMP_SPINCOUNT, unless set): streaming runs thousands of small parallel
-// regions, and waking a sleeping thread for each cost 10-25 % at 2 threads on this VM (x4 SSR,
-// 500x375); 100k spins is tens of microseconds, little to steal from a neighbour.
-static void prefer_passive_waiting(char** argv) {
-    if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
-    if (std::getenv("GOMP_SPINCOUNT") == nullptr) setenv("GOMP_SPINCOUNT", "100000", 1);
-    execv("/proc/self/exe", argv);
-    unsetenv("OMP_WAIT_POLICY");  // exec failed: carry on with the default
-}
-
 int main(int argc, char** argv) {
-    prefer_passive_waiting(argv);
     try {
         lucent::cli::install_cleanup_handlers();
         if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {

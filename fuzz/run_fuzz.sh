@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan, no OpenMP) in build-fuzz and runs each for
+# Builds the libFuzzer targets (clang, ASan + UBSan, no threads) in build-fuzz and runs each for
 # SECONDS, starting from the committed seed corpora (new inputs go to a scratch folder, never
 # into the repository), then the converter's mutation loop for the same time.
 #   bash fuzz/run_fuzz.sh SECONDS [TARGET...]       TARGET: lcw npy image args converter
@@ -15,7 +15,7 @@ out=${LUCENT_FUZZ_OUT:-/tmp/lucent-fuzz}
 mkdir -p "$out"
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCENT_FUZZ=ON -DLUCENT_SANITIZE=ON -DLUCENT_OPENMP=OFF \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCENT_FUZZ=ON -DLUCENT_SANITIZE=ON -DLUCENT_THREADS=OFF \
       -DLUCENT_BUILD_TESTS=OFF -DLUCENT_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 

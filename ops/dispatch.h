@@ -25,7 +25,7 @@ using LayerTrace =
 // Execution context passed to every op driver.
 struct Context {
     const KernelTable* k = nullptr;
-    int32_t num_threads = 0;  // 0 = OpenMP default
+    int32_t num_threads = 0;  // 0 = default_threads() (engine/thread_pool.h)
     // When set, graphs report every layer's output here (the numerics audit, lucent --dump).
     // Ops ignore it.
     const LayerTrace* trace = nullptr;

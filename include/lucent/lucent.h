@@ -58,7 +58,7 @@ typedef enum lucent_precision {
 
 /* Options for loading a model; lucent_options_init() fills the defaults. */
 typedef struct lucent_options {
-    int32_t num_threads;       /* 0 = all cores (OpenMP default) */
+    int32_t num_threads;       /* 0 = the cores this process may use (LUCENT_NUM_THREADS if set) */
     int32_t max_isa;           /* a lucent_isa: cap on the kernel tier */
     int32_t reference;         /* non-zero: scalar kernels, direct convolution */
     int32_t precision;         /* a lucent_precision; BF16: AMX or AVX512-BF16 */

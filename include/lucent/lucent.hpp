@@ -1,8 +1,8 @@
 // Lucent: CPU inference engine for image super-resolution (SSR) and enhancement (RED).
 //
 // This is the public C++ entry header of liblucent.a (the C API is lucent/lucent.h).
-// Everything it declares is thread-safe unless stated. Link with the C++ runtime and, when
-// built with LUCENT_OPENMP, OpenMP: find_package(Lucent CONFIG) and Lucent::lucent, or
+// Everything it declares is thread-safe unless stated. Link with the C++ runtime and the
+// system's threads library: find_package(Lucent CONFIG) and Lucent::lucent, or
 // `pkg-config --static --libs lucent`, carry both.
 #pragma once
 

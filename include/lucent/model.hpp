@@ -45,7 +45,7 @@ enum class Precision : int32_t {
 };
 
 struct Options {
-    int32_t num_threads = 0;     // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
+    int32_t num_threads = 0;     // 0 = the cores this process may use (LUCENT_NUM_THREADS if set)
     Isa max_isa = Isa::kAvx512;  // cap on the kernel tier (LUCENT_MAX_ISA can lower it further)
     bool reference = false;      // scalar kernels and direct convolution: the reference path
     // Working-memory limit per run(); 0 = usable memory (physical, or the cgroup/container
