@@ -20,6 +20,7 @@ torch.set_num_threads, --reps runs after the rounds.
 
     bash bench/setup_ort.sh            # once: npm install onnxruntime-node into build-bench/ort
     python3 bench/compare_ort.py [--reps 3] [--inner 3] [--models ssr6,ssr23,red64] [--no-torch]
+        [--competing-load]   # a busy loop on the last core throughout: a core shared with another process
 """
 import argparse
 import os
@@ -67,7 +68,22 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--no-torch", action="store_true",
                     help="skip PyTorch fp32 (RED at 576x576 takes it ~50 s a repetition)")
+    ap.add_argument("--competing-load", action="store_true",
+                    help="run a busy loop pinned to the last core throughout (a shared machine)")
     args = ap.parse_args()
+    load = None
+    if args.competing_load:
+        last = max(os.sched_getaffinity(0))
+        load = subprocess.Popen(["taskset", "-c", str(last), sys.executable, "-c", "while True: pass"])
+        print(f"a busy loop runs on core {last} throughout")
+    try:
+        measure(args)
+    finally:
+        if load is not None:
+            load.kill()
+
+
+def measure(args):
     import torch
     ort_dir = os.path.join(profile_layers.WORK, "ort")
     have_ort = os.path.isdir(os.path.join(ort_dir, "node_modules", "onnxruntime-node"))
