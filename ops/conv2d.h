@@ -35,6 +35,9 @@ constexpr int64_t kWinogradPoints = 36;  // transformed values per tile and chan
 // Tiles per band of run_rows(): V (36 x in_ch x tiles) and M (36 x out_ch x tiles) of a band
 // stay in L2 for the SSR widths, and the GEMM rows stay long enough for its register tile.
 constexpr int64_t kWinogradBandTiles = 64;
+// Layers whose transformed weights exceed 4 MiB (RED's deconvolution, 19 MB, and enc2) take
+// about this many: the weights, streamed once per band, then dominate V and M.
+constexpr int64_t kWinogradWideBandTiles = 288;
 
 struct Conv2dParams {
     int64_t in_ch = 0, out_ch = 0;

@@ -194,6 +194,37 @@ TEST_P(Conv2dTest, WinogradMatchesReferenceOnAwkwardSizes) {
     }
 }
 
+TEST_P(Conv2dTest, WideBandsMatchTheDirectAlgorithm) {
+    // Transformed weights over 4 MiB (171 x 171 x 36 floats) take bands of about
+    // kWinogradWideBandTiles tiles: 36 x 9 tiles here make two bands (8 tile rows, then 1),
+    // at one thread (a band per thread) and two (threads share each band).
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    const Shape s{1, 171, 35, 143};
+    auto w = rng.vec(171 * 171 * 9), b = rng.vec(171);
+    Guarded in(s);
+    rng.fill_edgy(in.data(), in.numel());
+    auto p = ops::Conv2dParams::square(171, 171, 3);
+    p.act = ops::Activation::kLeakyRelu;
+    p.algo = ops::Conv2dAlgo::kDirect;
+    const auto& k = ops::kernels_for(GetParam());
+    auto direct = ops::Conv2d::create(p, w.data(), b.data(), k).value();
+    p.algo = ops::Conv2dAlgo::kWinograd;
+    auto wino = ops::Conv2d::create(p, w.data(), b.data(), k).value();
+    Guarded ref(Shape{1, 171, 35, 143});
+    ASSERT_TRUE(direct.run(test::context_for(GetParam(), 1), in.cview(), ref.view()).ok());
+    const double tol =
+        test::sum_tolerance(171 * 9 + 1, test::max_abs(in.data(), in.numel()), 1.0) * 9.0;
+    for (int threads : {1, 2}) {
+        Guarded got(ref.shape());
+        ASSERT_TRUE(wino.run(test::context_for(GetParam(), threads), in.cview(), got.view()).ok());
+        EXPECT_TRUE(got.intact());
+        EXPECT_TRUE(test::all_close(got.data(), ref.data(), ref.shape(), tol, "wide bands"));
+    }
+}
+
 TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
     LUCENT_REQUIRE_ISA(GetParam());
     Rng rng(test::test_seed());
