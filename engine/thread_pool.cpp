@@ -55,10 +55,19 @@ class Pool {
     std::mutex busy;  // held by the caller whose job the pool runs
 
   private:
+    // Starts workers up to `workers`. When the system refuses a thread, the pool stays at what
+    // it has: a missing worker only means fewer hands, since no job waits for a worker that
+    // did not claim items.
     void grow(int workers) {
-        while (static_cast<int>(workers_started_) < workers) {
-            const int id = static_cast<int>(++workers_started_);
-            std::thread([this, id] { worker(id); }).detach();
+        while (!cannot_grow_ && static_cast<int>(workers_started_) < workers) {
+            const int id = static_cast<int>(workers_started_) + 1;
+            try {
+                std::thread([this, id] { worker(id); }).detach();
+            } catch (...) {
+                cannot_grow_ = true;
+                return;
+            }
+            workers_started_ = static_cast<unsigned>(id);
         }
     }
 
@@ -107,6 +116,7 @@ class Pool {
     void (*call_)(const void*, int64_t, int) = nullptr;
     const void* ctx_ = nullptr;
     unsigned workers_started_ = 0;  // under busy
+    bool cannot_grow_ = false;      // under busy
     std::mutex mu_;
     std::condition_variable cv_;
 };
