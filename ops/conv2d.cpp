@@ -472,8 +472,7 @@ Conv2d::WinogradBands Conv2d::winograd_bands(int64_t out_w, int64_t out_rows) co
     // Layers with large transformed weights take wider bands: each band streams all their
     // weights once, so more tiles per band stream them less often (RED's deconvolution and
     // enc2: 5-9 % faster at 288 tiles than at 64, same bits).
-    const bool wide = static_cast<int64_t>(wino_packed_.size()) * 4 > kWinogradSharedWeightBytes;
-    const int64_t target = wide ? kWinogradWideBandTiles : kWinogradBandTiles;
+    const int64_t target = winograd_weights_large() ? kWinogradWideBandTiles : kWinogradBandTiles;
     g.band_th = std::max<int64_t>(1, std::min<int64_t>(g.tiles_h, target / g.tiles_w));
     g.band_tiles = g.band_th * g.tiles_w;
     const int32_t ocb = k_->conv2d_oc_block;
@@ -509,9 +508,12 @@ int64_t Conv2d::scratch_floats(int64_t in_w, int64_t out_rows, int threads) cons
     return bands(in_w, out_rows).per_thread * shares;
 }
 
+bool Conv2d::winograd_weights_large() const {
+    return static_cast<int64_t>(wino_packed_.size() * sizeof(float)) > kWinogradSharedWeightBytes;
+}
+
 bool Conv2d::winograd_shares_bands(int threads) const {
-    const int64_t weight_bytes = static_cast<int64_t>(wino_packed_.size()) * 4;
-    return winograd_ && threads > 1 && weight_bytes > kWinogradSharedWeightBytes;
+    return winograd_ && threads > 1 && winograd_weights_large();
 }
 
 void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const {

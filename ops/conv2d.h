@@ -110,6 +110,9 @@ class Conv2d {
     // products by output blocks, instead of taking bands of their own: layers whose transformed
     // weights are too large to stream once per band per thread (RED's deconvolution: 19 MB).
     bool winograd_shares_bands(int threads) const;
+    // Transformed weights over kWinogradSharedWeightBytes: such layers share bands between
+    // threads and take bands of about kWinogradWideBandTiles tiles.
+    bool winograd_weights_large() const;
     void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
     // 1x1, stride 1, unpadded: a GEMM straight over the window's rows (no band copy).
     void run_pointwise(const Context& ctx, ConstRows in, Rows out) const;
