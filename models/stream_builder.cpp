@@ -126,12 +126,11 @@ std::string conv_op(const ops::Conv2dParams& p) {
 int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_ring, int64_t c0,
                         int64_t nc, const std::vector<int>& producers, int out_ring, int64_t oc0,
                         ops::Activation post) {
+    const std::string op = conv_op(cv.params());
     if (post != ops::Activation::kSigmoid)
-        return conv_node(name, conv_op(cv.params()), cv, in_ring, c0, nc, producers, out_ring, oc0,
-                         nullptr, {});
+        return conv_then(name, op, cv, in_ring, c0, nc, producers, out_ring, oc0, nullptr, {});
     // With a sigmoid after it, the conv reports its own output before the sigmoid (as the
     // layer is traced); the node reports nothing.
-    const std::string op = conv_op(cv.params());
     const int64_t out_h = s_.ring(out_ring).height();
     Epilogue sigmoid = [name, op, out_h](const ops::Context& ctx, Rows dst) {
         if (ctx.trace != nullptr && dst.row0 == 0 && dst.rows == out_h)
@@ -144,19 +143,11 @@ int StreamBuilder::conv(const std::string& name, const ops::Conv2d& cv, int in_r
         });
         return Status();
     };
-    return conv_node(name, "", cv, in_ring, c0, nc, producers, out_ring, oc0, std::move(sigmoid),
+    return conv_then(name, "", cv, in_ring, c0, nc, producers, out_ring, oc0, std::move(sigmoid),
                      {});
 }
 
 int StreamBuilder::conv_then(const std::string& name, const std::string& op, const ops::Conv2d& cv,
-                             int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
-                             int out_ring, int64_t oc0, Epilogue epilogue,
-                             const std::vector<int>& waits) {
-    return conv_node(name, op, cv, in_ring, c0, nc, producers, out_ring, oc0, std::move(epilogue),
-                     waits);
-}
-
-int StreamBuilder::conv_node(const std::string& name, const std::string& op, const ops::Conv2d& cv,
                              int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
                              int out_ring, int64_t oc0, Epilogue epilogue,
                              const std::vector<int>& waits) {

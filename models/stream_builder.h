@@ -41,8 +41,9 @@ class StreamBuilder {
              ops::Activation post = ops::Activation::kNone);
     // What runs on a conv node's rows right after the conv wrote them (dst: those rows).
     using Epilogue = std::function<Status(const ops::Context&, Rows dst)>;
-    // As conv(), then `epilogue` on the rows written; the stream traces them after it, as `op`.
-    // The node also waits for every row of the nodes `waits` (reductions the epilogue reads).
+    // As conv(), then `epilogue` (if any) on the rows written; the stream traces them after it,
+    // as `op` (nothing when op is empty). The node also waits for every row of the nodes
+    // `waits` (reductions the epilogue reads).
     int conv_then(const std::string& name, const std::string& op, const ops::Conv2d& cv,
                   int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
                   int out_ring, int64_t oc0, Epilogue epilogue, const std::vector<int>& waits);
@@ -96,10 +97,6 @@ class StreamBuilder {
                      int out_ring);
 
   protected:
-    // conv() and conv_then(): traced as `op` unless it is empty.
-    int conv_node(const std::string& name, const std::string& op, const ops::Conv2d& cv,
-                  int in_ring, int64_t c0, int64_t nc, const std::vector<int>& producers,
-                  int out_ring, int64_t oc0, Epilogue epilogue, const std::vector<int>& waits);
     // A node named `name` producing every row of ring `out_ring` (fill in inputs and run).
     StreamNode node_into(const std::string& name, int out_ring) const;
     StreamRun* sr_;
