@@ -17,6 +17,7 @@
 // is computed twice (but e0 for the skip, the cheapest layer), at about 3 bytes per output pixel
 // per channel of c2 in memory.
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 
@@ -198,11 +199,13 @@ Result<std::unique_ptr<StreamRun>> Red::build_stream(const Shape& in, int64_t st
             for (int64_t bn : c.bins) sizes.push_back({bn, bn});
             LUCENT_ASSIGN_OR_RETURN(ops::BilinearSum sum, ops::BilinearSum::create(sizes, h2, w2));
             auto plan = std::make_shared<const ops::BilinearSum>(std::move(sum));
+            // The blocks' addresses are known only once the arena exists; at most 16 bins
+            // (read_red_config), so they go on the stack and a run allocates nothing here.
             StreamBuilder::Epilogue add_stages = [st, plan, parts](const ops::Context& ctx,
                                                                    Rows dst) {
-                std::vector<const float*> maps;
-                for (int blk : parts) maps.push_back(st->block(blk));
-                return plan->add_rows(ctx, maps.data(), static_cast<int64_t>(maps.size()), dst,
+                std::array<const float*, ops::BilinearSum::kMaxMaps> maps{};
+                for (size_t i = 0; i < parts.size(); ++i) maps[i] = st->block(parts[i]);
+                return plan->add_rows(ctx, maps.data(), static_cast<int64_t>(parts.size()), dst,
                                       ops::Activation::kLeakyRelu, kSlope);
             };
             p = b.conv_then("ppm.fuse", "conv1x1+lrelu", fuse_e2_, cat_ring, 0, c.c2, {e2}, p_ring,

@@ -15,7 +15,6 @@ constexpr int64_t kMaxSide = int64_t{1} << 30;
 constexpr int64_t kMaxRamp = int64_t{1} << 22;
 // Vertically blended source rows of all maps that fit here are computed once per output row.
 constexpr int64_t kCachedColumns = 512;
-constexpr size_t kMaxMaps = 16;
 
 // Map i's piece at output column x: its taps there, flat where the source column is clamped
 // (bilinear_tap gives i0 == 0 and l1 == 0 left of the first centre; i1 == i0 right of the last).
@@ -46,30 +45,31 @@ Result<BilinearSum> BilinearSum::create(const std::vector<MapSize>& maps, int64_
     s.maps_ = maps;
     s.out_h_ = out_h;
     s.out_w_ = out_w;
-    // A segment starts wherever any map's source column or flatness changes.
+    // A segment starts wherever any map's source column or flatness changes; its pieces are
+    // the maps' taps at its first column.
     const size_t nm = maps.size();
-    std::vector<Tap> prev(nm);
+    std::vector<Tap> prev(nm), cur(nm);
     for (int64_t x = 0; x < out_w; ++x) {
         bool changed = x == 0;
         for (size_t i = 0; i < nm; ++i) {
-            const Tap t = column_tap(x, maps[i].w, out_w);
-            if (x > 0 && (t.i0 != prev[i].i0 || t.flat != prev[i].flat)) changed = true;
-            prev[i] = t;
+            cur[i] = column_tap(x, maps[i].w, out_w);
+            if (x > 0 && (cur[i].i0 != prev[i].i0 || cur[i].flat != prev[i].flat)) changed = true;
         }
-        if (changed || (x > 0 && x - s.starts_.back() >= kMaxRamp)) s.starts_.push_back(x);
-    }
-    s.starts_.push_back(out_w);
-    s.pieces_.resize(static_cast<size_t>(s.segments()) * nm);
-    for (int64_t g = 0; g < s.segments(); ++g)
+        prev.swap(cur);
+        if (!changed && x - s.starts_.back() < kMaxRamp) continue;
+        s.starts_.push_back(x);
         for (size_t i = 0; i < nm; ++i) {
-            const Tap t = column_tap(s.starts_[static_cast<size_t>(g)], maps[i].w, out_w);
-            Piece& p = s.pieces_[static_cast<size_t>(g) * nm + i];
+            const Tap& t = prev[i];
+            Piece p;
             p.i0 = t.i0;
             p.i1 = t.i1;
             p.l1 = t.flat ? 0.0f : t.l1;
             // bilinear_tap's source column grows by in / out per output column.
             p.dl = t.flat ? 0.0f : static_cast<float>(maps[i].w) / static_cast<float>(out_w);
+            s.pieces_.push_back(p);
         }
+    }
+    s.starts_.push_back(out_w);
     return s;
 }
 

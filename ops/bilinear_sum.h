@@ -12,6 +12,7 @@
 // resizes summed one by one to a few float roundings (not bit for bit).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -26,8 +27,9 @@ class BilinearSum {
     struct MapSize {
         int64_t h = 0, w = 0;
     };
+    static constexpr size_t kMaxMaps = 16;
     BilinearSum() = default;
-    // Up to 16 maps of the given sizes (each side >= 1) resized to out_h x out_w.
+    // Up to kMaxMaps maps of the given sizes (each side >= 1) resized to out_h x out_w.
     static Result<BilinearSum> create(const std::vector<MapSize>& maps, int64_t out_h,
                                       int64_t out_w);
     // Adds the resizes of maps[0..count) (maps[i]: out.c planes of h_i x w_i) to out's rows in
