@@ -150,7 +150,6 @@ Status Red::load_split_fuse(const WeightFile& wf, const ops::KernelTable& k,
     LUCENT_ASSIGN_OR_RETURN(fuse_e2_,
                             ops::Conv2d::create(pe, columns(0, c.c2).data(), b.data(), k));
     const std::vector<float> zero(static_cast<size_t>(c.c2), 0.0f);
-    fuse_parts_.clear();
     for (int64_t i = 0; i < nb; ++i) {
         LUCENT_ASSIGN_OR_RETURN(
             ops::Conv2d part, ops::Conv2d::create(conv(q, c.c2, 1, 1, false, opts.conv_algo),
