@@ -116,12 +116,8 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
 
     model = SSR(**CONFIG)
-    if args.resume and args.resume.endswith(".lcw"):
-        import lcw
-        _, _, tensors = lcw.read(args.resume)
-        model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()})
-    elif args.resume:
-        model.load_state_dict(torch.load(args.resume)["params"])
+    if args.resume:
+        training.load_weights(model, args.resume)
     else:
         init_bilinear_path(model)
     start = evaluate(model)

@@ -5,7 +5,20 @@ import numpy as np
 import torch
 
 
-def train(model, batches, loss_fn, lr, minutes, max_iters, bf16=False, checkpoint=None, every_minutes=5.0):
+def load_weights(model, path):
+    """Loads a checkpoint into `model`: a state dict saved by a trainer (.pth, under "params")
+    or a shipped .lcw file (float16 tensors widened to float32)."""
+    if path.endswith(".lcw"):
+        import lcw
+        _, _, tensors = lcw.read(path)
+        state = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    else:
+        state = torch.load(path)["params"]
+    model.load_state_dict(state)
+
+
+def train(model, batches, loss_fn, lr, minutes, max_iters, bf16=False, checkpoint=None, every_minutes=5.0,
+          warmup_iters=0):
     """Adam over (input, target) pairs from `batches`, with the learning rate decayed on a
     cosine over a wall-clock budget of `minutes`. Prints progress every 50 steps and returns
     (iterations, seconds).
@@ -13,6 +26,9 @@ def train(model, batches, loss_fn, lr, minutes, max_iters, bf16=False, checkpoin
     bf16: the forward pass runs under CPU autocast to bfloat16 with channels-last tensors
     (oneDNN's AMX path: about 5x the fp32 step rate on this CPU for these nets). The
     parameters, the optimiser state and the loss stay float32, so what is saved is fp32.
+
+    warmup_iters: the learning rate ramps up linearly over this many first steps (for
+    fine-tunes, whose Adam moments start at zero).
 
     checkpoint: called as checkpoint(iteration) every `every_minutes` of training and once at
     the end (the caller scores the model on its validation set and keeps the best state)."""
@@ -25,7 +41,7 @@ def train(model, batches, loss_fn, lr, minutes, max_iters, bf16=False, checkpoin
     for x, y in batches:
         frac = min((time.time() - t0) / budget, 1.0)
         for g in opt.param_groups:
-            g["lr"] = lr * 0.5 * (1.0 + np.cos(np.pi * frac))
+            g["lr"] = lr * 0.5 * (1.0 + np.cos(np.pi * frac)) * min(1.0, (it + 1) / (warmup_iters + 1))
         if bf16:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
