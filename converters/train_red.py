@@ -4,15 +4,17 @@
     /usr/bin/python3 converters/train_red.py --out build-train-red --minutes 45 --threads 2 \
         --patch 192 --batch 8 --lr 5e-4 --seed 5 --dark-photos --fixed-curve
     /usr/bin/python3 converters/convert.py build-train-red/red_lowlight.pth models/default/red_lowlight.lcw
-
-(the shipped default adds two MSE fine-tunes with --init: README, "Default RED low-light")
     /usr/bin/python3 bench/eval_default_red.py      # the shipped binary on the held-out photos
+
+The shipped default continues that run with two MSE fine-tunes (--init, --loss mse, --warmup):
+README, "Default RED low-light", has the exact commands.
 
 Synthetic low light, as a user has it: dark = clip(clean ** gamma + N(0, sigma^2), 0, 1),
 quantised to 8 bits: half the crops near the canonical gamma 2.2 / sigma 0.01 that users meet
 most, the rest anywhere in gamma [1.8, 3.2] and sigma [0.005, 0.045].
-Loss: L1, or MSE (--loss mse; what PSNR measures, and what the fine-tunes used). The forward pass runs in bf16 autocast (training.py), except enc0 and out, which
-carry the start curve and run in fp32 (Fp32Conv); the weights stay fp32.
+Loss: L1, or MSE (--loss mse: what PSNR measures, and what the shipped fine-tunes used). The
+forward pass runs in bf16 autocast (training.py), except enc0 and out, which carry the start
+curve and run in fp32 (Fp32Conv); the weights stay fp32.
 
 Start: the skip path x -> enc0 -> lrelu -> (+ d0) -> out -> sigmoid is set up as the plain curve
 x ** (1 / 2.2) per channel (a least-squares fit of its logit by lrelu hinge units on enc0's
