@@ -7,6 +7,10 @@ team under CC0, and public-domain microscopy (ihc, retina). All are CC0 or publi
 Two more come from Debian's python3-scipy (`scipy/misc/face.dat`, `ascent.dat`; SciPy's docstrings
 give their source as public-domain-image.com, public domain): a raccoon face (colour,
 1024x768) and a staircase scene (grey, 512x512).
+One more comes from Debian's python-matplotlib-data (pulled in by python3-skimage):
+`sample_data/grace_hopper.jpg`, a US Navy portrait of Grace Hopper (colour, 512x600), public
+domain as a work of the US government. It is in LATER, used by the SSR trainer since its stage 6
+(the RED default was trained before it existed).
 
 The split is fixed: HELD_OUT photos are never used for training and give the PSNR/SSIM figures
 in the README.
@@ -18,6 +22,7 @@ import numpy as np
 TRAIN = ["astronaut", "motorcycle_left", "motorcycle_right", "hubble_deep_field", "ihc", "retina",
          "brick", "grass", "gravel", "camera", "coins", "moon", "page", "scipy_face", "scipy_ascent"]
 HELD_OUT = ["chelsea", "coffee", "rocket"]
+LATER = ["grace_hopper"]
 
 
 def data_dir():
@@ -37,6 +42,10 @@ def load_scipy(name):
 def load(name):
     """HxWx3 float32 RGB in [0, 1]. Grayscale photos are replicated to three channels."""
     from skimage import io
+    if name == "grace_hopper":
+        import matplotlib
+        return io.imread(os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg"))[..., :3] \
+            .astype(np.float32) / 255.0
     if name.startswith("scipy_"):
         img = load_scipy(name)
         if img.ndim == 2:
@@ -54,8 +63,8 @@ def load(name):
     return (img.astype(np.float32) / 255.0).copy()
 
 
-def train_photos():
-    return [load(name) for name in TRAIN]
+def train_photos(names=None):
+    return [load(name) for name in (names or TRAIN)]
 
 
 def random_crops(imgs, patch, batch, gen):

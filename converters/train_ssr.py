@@ -108,6 +108,9 @@ def main():
     ap.add_argument("--resume", help="continue from a checkpoint this script wrote (.pth) or a shipped .lcw")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast forward pass (training.py)")
     ap.add_argument("--loss", choices=("l1", "mse"), default="l1")
+    ap.add_argument("--warmup", type=int, default=0, help="linear learning-rate warm-up steps (for fine-tunes)")
+    ap.add_argument("--later-photos", action="store_true",
+                    help="train on photos.LATER too (grace_hopper; stage 6 on)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
@@ -123,16 +126,18 @@ def main():
     start = evaluate(model)
     print(f"init: model {start['model_psnr_mean']:.2f} dB, bicubic {start['bicubic_psnr_mean']:.2f} dB",
           flush=True)
-    imgs = photos.train_photos()
+    names = photos.TRAIN + (photos.LATER if args.later_photos else [])
+    imgs = photos.train_photos(names)
     loss_fn = F.l1_loss if args.loss == "l1" else F.mse_loss
     it, seconds = training.train(model, batches(imgs, args.patch, args.batch, gen), loss_fn,
-                                 args.lr, args.minutes, args.max_iters, bf16=args.bf16)
+                                 args.lr, args.minutes, args.max_iters, bf16=args.bf16,
+                                 warmup_iters=args.warmup)
     model.to(memory_format=torch.contiguous_format)
     metrics = evaluate(model)
     metrics.update({"resumed_from": args.resume, "iterations": it, "train_seconds": seconds, "config": CONFIG,
                     "seed": args.seed, "loss": args.loss, "batch": args.batch, "patch": args.patch, "lr": args.lr,
                     "init_psnr_mean": start["model_psnr_mean"], "torch": torch.__version__,
-                    "bf16": args.bf16, "train_photos": photos.TRAIN})
+                    "bf16": args.bf16, "warmup": args.warmup, "train_photos": names})
     torch.save({"params": model.state_dict()}, os.path.join(args.out, "ssr_x4.pth"))
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
