@@ -17,6 +17,9 @@ Cells are medians over the rounds; the ratio is the median of each round's ORT /
 (its range in brackets), the cold ratio beside it; the scaling lines likewise take each round's
 1-thread / 2-thread warm pair. PyTorch: forward under no_grad after one warm-up,
 torch.set_num_threads, --reps runs after the rounds.
+Before each round, bench/host_noise.py measures for --probe-seconds how much of each core the
+host (hypervisor) took; the scaling lines print the worse core per round beside each engine's
+own 1 -> 2 thread scaling, since a VM's two-thread figures move with it.
 
     bash bench/setup_ort.sh            # once: npm install onnxruntime-node into build-bench/ort
     python3 bench/compare_ort.py [--reps 3] [--inner 3] [--models ssr6,ssr23,red64] [--no-torch]
@@ -36,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "converters"))
+import host_noise  # noqa: E402
 import profile_layers  # noqa: E402  (model cache and lucent path)
 
 SIZES = {"ssr6": (128, 128), "ssr23": (128, 128), "red64": (576, 576), "default-ssr": (256, 256),
@@ -68,6 +72,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--no-torch", action="store_true",
                     help="skip PyTorch fp32 (RED at 576x576 takes it ~50 s a repetition)")
+    ap.add_argument("--probe-seconds", type=float, default=3.0,
+                    help="host-noise probe (bench/host_noise.py) before each round; 0: none")
     ap.add_argument("--competing-load", action="store_true",
                     help="run a busy loop pinned to the last core throughout (a shared machine)")
     args = ap.parse_args()
@@ -115,7 +121,10 @@ def measure(args):
                   profile_layers.make_model(name), "--verbose"]
         # Per thread count, one list per measure; entry r is round r's figure.
         ort, warm, cold, cmd = ({t: [] for t in threads} for _ in range(4))
+        noise = []
         for _ in range(args.reps):
+            if args.probe_seconds > 0 and not args.competing_load:
+                noise.append(host_noise.probe(args.probe_seconds))
             for t in threads:
                 if have_ort:
                     r = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), onnx, raw, "1", "3", str(h),
@@ -160,8 +169,16 @@ def measure(args):
                   f"{med(cmd[t]):.0f} ms | {pt_cell} | {ratio} | {cold_ratio} |", flush=True)
         for t in threads[1:]:
             sc = [a / b for a, b in zip(warm[threads[0]], warm[t])]
-            scaling_lines.append(f"{name}: Lucent warm {threads[0]} -> {t} threads: {med(sc):.2f}x "
-                                 f"(rounds {min(sc):.2f}-{max(sc):.2f})")
+            line = (f"{name}: Lucent warm {threads[0]} -> {t} threads: {med(sc):.2f}x "
+                    f"(rounds {' '.join(f'{v:.2f}' for v in sc)})")
+            if have_ort:
+                so = [a / b for a, b in zip(ort[threads[0]], ort[t])]
+                line += f"; ORT {med(so):.2f}x (rounds {' '.join(f'{v:.2f}' for v in so)})"
+            if noise:
+                # The worst core of each round's probe: the host's share of a core just before.
+                line += "; host took " + " ".join(
+                    f"{100 * max(f for f, _, _ in r.values()):.1f}%" for r in noise) + " of a core"
+            scaling_lines.append(line)
     for line in scaling_lines:
         print(line)
 
