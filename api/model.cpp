@@ -41,13 +41,20 @@ Status check_finite(const float* in, const Dims& d) {
 
 Shape to_shape(const Dims& d) { return Shape{d.n, d.c, d.h, d.w}; }
 
-// Output rows per stripe when Options::stripe_rows is 0 and memory allows it. The stripe sets the
+// The stripe when Options::stripe_rows is 0 and memory allows it: kDefaultStripeRows output
+// rows, or more on narrow outputs, up to kDefaultStripePixels output pixels. The stripe sets the
 // chunk height of every layer (scaled to its resolution, chunks capped by pixels anyway), so it
 // trades memory for per-chunk overheads: for a 6-block x4 RRDBNet on 500x375, 64 rows (body
-// chunks of 16 rows) plan 0.39 GB and run as fast as the whole-image plan, 256 rows plan 0.95 GB
-// and run no faster (bench/stream_memory.py). Wider inputs halve it while the plan exceeds what
-// the run may spend (2000x1500 at 64 rows plans 1.4 GB).
+// chunks of 16 rows) plan 0.39 GB, 256 rows plan 0.95 GB (bench/stream_memory.py). Wider inputs
+// halve it while the plan exceeds what the run may spend (2000x1500 at 64 rows plans 1.4 GB).
+// SSR outputs narrower than 4096 columns take more rows, up to kDefaultStripePixels: chunked by
+// rows alone, a 128x128 x4 input ran its body in chunks of 16 x 128 pixels, where each parallel
+// region's fixed costs and any late thread weigh most (interleaved against 64 rows on the 2-core
+// Zen 4 VM: 4 % faster at one thread, 13 % at two, whose times also swung less from process to
+// process), for 1.7x the peak memory (298 -> 513 MB), no more than a 4096-column output's plan
+// at 64 rows. RED at 576x576 gained nothing measurable (1 %) for 1.7x the memory, so it keeps 64.
 constexpr int64_t kDefaultStripeRows = 64;
+constexpr int64_t kDefaultStripePixels = int64_t{1} << 18;
 // Without Options::max_memory_bytes, the stripe halves until the plan fits this too: taller
 // stripes buy no measurable speed past it, and a 2000x1500 x4 run at 64 rows (1.4 GB) then
 // takes 32 (about 1 GB).
@@ -129,8 +136,11 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     LUCENT_RETURN_IF_ERROR(graph->output_shape(one, &os));
     const int threads = resolve_threads(options.num_threads);
     if (whole) return graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole);
-    int64_t stripe =
-        std::min(options.stripe_rows > 0 ? options.stripe_rows : kDefaultStripeRows, os.h);
+    const int64_t by_pixels =
+        kind == ModelKind::kSsr ? (kDefaultStripePixels + os.w - 1) / std::max<int64_t>(os.w, 1) : 0;
+    int64_t stripe = std::min(options.stripe_rows > 0 ? options.stripe_rows
+                                                      : std::max(kDefaultStripeRows, by_pixels),
+                              os.h);
     const uint64_t prefer = spend_allowance(options, budget);
     // Graphs whose streams cost much extra work (channel-attention SSR) run their whole-image
     // plan when it fits (unless a stripe height was asked for).
