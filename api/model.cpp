@@ -136,11 +136,12 @@ Result<std::unique_ptr<models::StreamRun>> Model::Impl::plan_stream(const Shape&
     LUCENT_RETURN_IF_ERROR(graph->output_shape(one, &os));
     const int threads = resolve_threads(options.num_threads);
     if (whole) return graph->plan_stream(one, os.h, threads, models::StreamMode::kWhole);
-    const int64_t by_pixels =
-        kind == ModelKind::kSsr ? (kDefaultStripePixels + os.w - 1) / std::max<int64_t>(os.w, 1) : 0;
-    int64_t stripe = std::min(options.stripe_rows > 0 ? options.stripe_rows
-                                                      : std::max(kDefaultStripeRows, by_pixels),
-                              os.h);
+    const int64_t by_pixels = kind == ModelKind::kSsr
+                                  ? (kDefaultStripePixels + os.w - 1) / std::max<int64_t>(os.w, 1)
+                                  : 0;
+    int64_t stripe = std::min(
+        options.stripe_rows > 0 ? options.stripe_rows : std::max(kDefaultStripeRows, by_pixels),
+        os.h);
     const uint64_t prefer = spend_allowance(options, budget);
     // Graphs whose streams cost much extra work (channel-attention SSR) run their whole-image
     // plan when it fits (unless a stripe height was asked for).
