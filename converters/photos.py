@@ -42,18 +42,18 @@ def load_scipy(name):
 def load(name):
     """HxWx3 float32 RGB in [0, 1]. Grayscale photos are replicated to three channels."""
     from skimage import io
-    if name == "grace_hopper":
-        import matplotlib
-        return io.imread(os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg"))[..., :3] \
-            .astype(np.float32) / 255.0
     if name.startswith("scipy_"):
         img = load_scipy(name)
         if img.ndim == 2:
             img = np.stack([img] * 3, axis=-1)
         return (img.astype(np.float32) / 255.0).copy()
-    files = {"hubble_deep_field": "hubble_deep_field.jpg",
-             "retina": "retina.jpg", "rocket": "rocket.jpg"}
-    path = os.path.join(data_dir(), files.get(name, name + ".png"))
+    if name == "grace_hopper":
+        import matplotlib
+        path = os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")
+    else:
+        files = {"hubble_deep_field": "hubble_deep_field.jpg",
+                 "retina": "retina.jpg", "rocket": "rocket.jpg"}
+        path = os.path.join(data_dir(), files.get(name, name + ".png"))
     img = io.imread(path)
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)
