@@ -473,8 +473,15 @@ Conv2d::WinogradBands Conv2d::winograd_bands(int64_t out_w, int64_t out_rows) co
     // weights once, so more tiles per band stream them less often (RED's deconvolution and
     // enc2: 5-9 % faster at 288 tiles than at 64, same bits).
     const int64_t target = winograd_weights_large() ? kWinogradWideBandTiles : kWinogradBandTiles;
-    g.band_th = std::max<int64_t>(1, std::min<int64_t>(g.tiles_h, target / g.tiles_w));
-    g.band_tiles = g.band_th * g.tiles_w;
+    // A tile row well wider than the target splits into bands_w column segments of equal
+    // width, rounded up to the transforms' 16-tile vectors: a 4000-pixel row would otherwise
+    // make one band of 1000 tiles, whose V alone (27 MB for 192 channels) spills every cache.
+    g.bands_w = std::max<int64_t>(1, (g.tiles_w + target / 2) / target);
+    g.band_tw = (g.tiles_w + g.bands_w - 1) / g.bands_w;
+    if (g.bands_w > 1) g.band_tw = std::min(g.tiles_w, (g.band_tw + 15) / 16 * 16);
+    g.bands_w = (g.tiles_w + g.band_tw - 1) / g.band_tw;
+    g.band_th = std::max<int64_t>(1, std::min<int64_t>(g.tiles_h, target / g.band_tw));
+    g.band_tiles = g.band_th * g.band_tw;
     const int32_t ocb = k_->conv2d_oc_block;
     g.c_pad = (p_.out_ch + ocb - 1) / ocb * ocb;
     // One cache line between positions: otherwise the 36 planes are often a multiple of 4 KiB
@@ -599,14 +606,32 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
     int32_t act = kActNone;
     float slope = 0.0f;
     (void)epilogue_code(p_.act, p_.slope, &act, &slope);  // validated at create()
-    const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th;
+    const int64_t nbands = (g.tiles_h + g.band_th - 1) / g.band_th * g.bands_w;
     const int64_t per_xi = static_cast<int64_t>(wino_packed_.size()) / kWinogradPoints;
 
-    // The three steps of a band (tile rows [ty0, ty0 + rows)) over a share of it: input
-    // channels [c0, c1) into V, output blocks [b0, b1) through the products into M and out.
-    auto transform_in = [&](int64_t ty0, int64_t rows, int64_t c0, int64_t c1, float* v) {
-        for (int64_t tr = 0; tr < rows; ++tr) {
-            const int64_t iy0 = out.row0 + kWinogradTile * (ty0 + tr) - p_.pad_top;
+    // Band `item` covers tile rows [ty0, ty0 + rows) and tile columns [tx0, tx0 + cols); its
+    // tile (tr, tc) sits at index tr * cols + tc of V and M.
+    struct Band {
+        int64_t ty0, rows, tx0, cols;
+    };
+    auto band = [&g](int64_t item) {
+        Band b;
+        b.ty0 = item / g.bands_w * g.band_th;
+        b.rows = std::min(g.band_th, g.tiles_h - b.ty0);
+        b.tx0 = item % g.bands_w * g.band_tw;
+        b.cols = std::min(g.band_tw, g.tiles_w - b.tx0);
+        return b;
+    };
+
+    // The three steps of a band over a share of it: input channels [c0, c1) into V, output
+    // blocks [b0, b1) through the products into M and out.
+    auto transform_in = [&](const Band& b, int64_t c0, int64_t c1, float* v) {
+        const int64_t x0 = kWinogradTile * b.tx0 - p_.pad_left;
+        // The columns the band's tiles read (6 per tile, overlapping by 2), for the prefetch.
+        const int64_t px0 = std::max<int64_t>(0, x0);
+        const int64_t pw = std::min(in.w, x0 + kWinogradTile * b.cols + 2) - px0;
+        for (int64_t tr = 0; tr < b.rows; ++tr) {
+            const int64_t iy0 = out.row0 + kWinogradTile * (b.ty0 + tr) - p_.pad_top;
             for (int64_t c = c0; c < c1; ++c) {
                 WinogradInputArgs a;
                 // Rows outside the image are padding. Rows inside it but outside the window are
@@ -617,18 +642,18 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
                     a.rows[i] =
                         y >= 0 && y < in.h && y >= in.row0 && y < in.end() ? in.row(c, y) : nullptr;
                 }
-                a.x0 = -p_.pad_left;
+                a.x0 = x0;
                 a.width = in.w;
-                a.tiles = static_cast<int32_t>(g.tiles_w);
-                a.v = v + c * g.band_tiles + tr * g.tiles_w;
+                a.tiles = static_cast<int32_t>(b.cols);
+                a.v = v + c * g.band_tiles + tr * b.cols;
                 a.v_xs = g.v_xs;
-                if (c + 1 < c1) prefetch_tile_rows(a.rows, in.cs, in.w);
+                // The next channel's rows, from the band's first column.
+                if (c + 1 < c1 && pw > 0) prefetch_tile_rows(a.rows, in.cs + px0, pw);
                 k_->winograd_input(a);
             }
         }
     };
-    auto multiply_out = [&](int64_t ty0, int64_t rows, int64_t b0, int64_t b1, const float* v,
-                            float* m) {
+    auto multiply_out = [&](const Band& b, int64_t b0, int64_t b1, const float* v, float* m) {
         for (int64_t xi = 0; xi < kWinogradPoints; ++xi) {
             ConvGemm gemm;
             gemm.in = v + xi * g.v_xs;
@@ -638,24 +663,25 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
             gemm.out = m + xi * g.m_xs;
             gemm.out_cs = g.band_tiles;
             gemm.cout = out.c;
-            gemm.width = rows * g.tiles_w;
+            gemm.width = b.rows * b.cols;
             gemm.block_begin = b0;
             gemm.block_end = b1;
             run_conv_gemm(*k_, gemm);
         }
+        const int64_t ox = kWinogradTile * b.tx0;
         for (int64_t o = b0 * ocb; o < std::min(b1 * ocb, out.c); ++o) {
-            for (int64_t tr = 0; tr < rows; ++tr) {
-                const int64_t y = out.row0 + kWinogradTile * (ty0 + tr);
+            for (int64_t tr = 0; tr < b.rows; ++tr) {
+                const int64_t y = out.row0 + kWinogradTile * (b.ty0 + tr);
                 WinogradOutputArgs a;
-                a.m = m + o * g.band_tiles + tr * g.tiles_w;
+                a.m = m + o * g.band_tiles + tr * b.cols;
                 a.m_xs = g.m_xs;
-                a.tiles = static_cast<int32_t>(g.tiles_w);
+                a.tiles = static_cast<int32_t>(b.cols);
                 a.bias = bias_[static_cast<size_t>(o)];
                 a.act = act;
                 a.slope = slope;
                 for (int r = 0; r < kWinogradTile; ++r)
-                    a.out[r] = y + r < out.end() ? out.row(o, y + r) : nullptr;
-                a.out_w = static_cast<int32_t>(out.w);
+                    a.out[r] = y + r < out.end() ? out.row(o, y + r) + ox : nullptr;
+                a.out_w = static_cast<int32_t>(out.w - ox);
                 k_->winograd_output(a);
             }
         }
@@ -668,21 +694,21 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
         float* v = scratch;
         float* m = v + kWinogradPoints * g.v_xs;
         for (int64_t item = 0; item < nbands; ++item) {
-            const int64_t ty0 = item * g.band_th, rows = std::min(g.band_th, g.tiles_h - ty0);
+            const Band b = band(item);
             parallel_for(threads, threads, [&](int64_t t) {
-                transform_in(ty0, rows, in.c * t / threads, in.c * (t + 1) / threads, v);
+                transform_in(b, in.c * t / threads, in.c * (t + 1) / threads, v);
             });
             parallel_for(threads, threads, [&](int64_t t) {
-                multiply_out(ty0, rows, blocks * t / threads, blocks * (t + 1) / threads, v, m);
+                multiply_out(b, blocks * t / threads, blocks * (t + 1) / threads, v, m);
             });
         }
         return;
     }
     parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
-        const int64_t ty0 = item * g.band_th, rows = std::min(g.band_th, g.tiles_h - ty0);
+        const Band b = band(item);
         float* v = scratch + thread * g.per_thread;
-        transform_in(ty0, rows, 0, in.c, v);
-        multiply_out(ty0, rows, 0, blocks, v, v + kWinogradPoints * g.v_xs);
+        transform_in(b, 0, in.c, v);
+        multiply_out(b, 0, blocks, v, v + kWinogradPoints * g.v_xs);
     });
 }
 

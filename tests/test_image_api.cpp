@@ -255,7 +255,7 @@ TEST(ImageApi, TightMemoryStreamsPassesWithTheSameBits) {
         ASSERT_TRUE(free_run.ok());
         const uint64_t roomy = free_run.value().image_working_bytes(90, 70, 3).value();
         Options opt;
-        opt.max_memory_bytes = roomy / 3;
+        opt.max_memory_bytes = roomy / 2;
         Result<Model> tight = Model::load(path, opt);
         ASSERT_TRUE(tight.ok());
         Result<uint64_t> need = tight.value().image_working_bytes(90, 70, 3);

@@ -194,6 +194,28 @@ TEST_P(Conv2dTest, WinogradMatchesReferenceOnAwkwardSizes) {
     }
 }
 
+TEST_P(Conv2dTest, WinogradColumnBandsMatchReference) {
+    // Rows of more than about 1.5 x kWinogradBandTiles tiles split into column bands of whole
+    // 16-tile vectors: widths around the first splits (48 tiles: 32 + 16; 66: 32 + 32 + 2)
+    // and many bands, with odd edges, padding on either side and partial last tiles.
+    LUCENT_REQUIRE_ISA(GetParam());
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    const std::vector<int64_t> widths = {190, 191, 197, 261, 263, 517};
+    const std::vector<int64_t> ch = {3, 8, 17};
+    for (int i = 0; i < 12; ++i) {
+        ConvCase c;
+        c.p = ops::Conv2dParams::square(rng.pick(ch), rng.pick(ch), 3);
+        c.p.pad_left = rng.uniform_int(0, 2);
+        c.p.pad_right = rng.uniform_int(0, 2);
+        c.p.act = static_cast<ops::Activation>(rng.uniform_int(0, 2));
+        c.p.algo = ops::Conv2dAlgo::kWinograd;
+        c.in = Shape{1, c.p.in_ch, rng.uniform_int(3, 13), rng.pick(widths)};
+        check_case(GetParam(), c, rng, static_cast<int>(rng.uniform_int(1, 3)));
+    }
+}
+
 TEST_P(Conv2dTest, WideBandsMatchTheDirectAlgorithm) {
     // Transformed weights over 4 MiB (171 x 171 x 36 floats) take bands of about
     // kWinogradWideBandTiles tiles: 36 x 9 tiles here make two bands (8 tile rows, then 1),
@@ -228,7 +250,8 @@ TEST_P(Conv2dTest, WideBandsMatchTheDirectAlgorithm) {
 TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
     LUCENT_REQUIRE_ISA(GetParam());
     Rng rng(test::test_seed());
-    // The last layer's transformed weights pass 4 MiB: its threads share each band.
+    // The last two layers' transformed weights pass 4 MiB: their threads share each band (the
+    // last in two column bands of 224 tiles).
     struct L {
         ops::Conv2dAlgo algo;
         int64_t cin, cout;
@@ -236,7 +259,9 @@ TEST_P(Conv2dTest, BitIdenticalForAnyThreadCount) {
     };
     for (const L& l : {L{ops::Conv2dAlgo::kDirect, 17, 13, Shape{2, 17, 29, 37}},
                        L{ops::Conv2dAlgo::kWinograd, 17, 13, Shape{2, 17, 29, 37}},
-                       L{ops::Conv2dAlgo::kWinograd, 160, 200, Shape{1, 160, 13, 19}}}) {
+                       L{ops::Conv2dAlgo::kWinograd, 17, 13, Shape{1, 17, 9, 263}},
+                       L{ops::Conv2dAlgo::kWinograd, 160, 200, Shape{1, 160, 13, 19}},
+                       L{ops::Conv2dAlgo::kWinograd, 160, 200, Shape{1, 160, 4, 1790}}}) {
         auto p = ops::Conv2dParams::square(l.cin, l.cout, 3);
         p.algo = l.algo;
         const Shape s = l.s;
@@ -330,33 +355,40 @@ TEST_P(Conv2dTest, WinogradRowWindowsGiveTheWholeImageBits) {
     LUCENT_SCOPED_SEED(test::test_seed());
     auto p = ops::Conv2dParams::square(19, 21, 3);
     p.act = ops::Activation::kLeakyRelu;
-    const int64_t h = 23, w = 37;
-    auto wt = rng.vec(21 * 19 * 9), b = rng.vec(21), in = rng.vec(19 * h * w);
+    const int64_t h = 23;
+    auto wt = rng.vec(21 * 19 * 9), b = rng.vec(21);
     auto conv = ops::Conv2d::create(p, wt.data(), b.data(), ops::kernels_for(GetParam())).value();
     ASSERT_TRUE(conv.uses_winograd());
     ASSERT_EQ(conv.row_step(), 4);
-    const ConstRows src{in.data(), 19, h, w, 0, h, h * w};
-    std::vector<float> whole(static_cast<size_t>(21 * h * w));
-    ASSERT_TRUE(conv.run_rows(test::context_for(GetParam(), 1), src,
-                              Rows{whole.data(), 21, h, w, 0, h, h * w}, nullptr)
-                    .ok());
-    for (int64_t chunk : {int64_t{4}, int64_t{8}, int64_t{12}}) {
-        for (int threads : {1, 2}) {
-            std::vector<float> got(whole.size(), std::nanf(""));
-            for (int64_t y0 = 0; y0 < h; y0 += chunk) {
-                const int64_t y1 = std::min(h, y0 + chunk);
-                Rows dst{got.data() + y0 * w, 21, h, w, y0, y1 - y0, h * w};
-                const Status st =
-                    conv.run_rows(test::context_for(GetParam(), threads), src, dst, nullptr);
-                ASSERT_TRUE(st.ok()) << st.message();
+    // 37 columns: bands of several tile rows; 263: bands of one tile row in column segments.
+    for (const int64_t w : {int64_t{37}, int64_t{263}}) {
+        auto in = rng.vec(19 * h * w);
+        const ConstRows src{in.data(), 19, h, w, 0, h, h * w};
+        std::vector<float> whole(static_cast<size_t>(21 * h * w));
+        ASSERT_TRUE(conv.run_rows(test::context_for(GetParam(), 1), src,
+                                  Rows{whole.data(), 21, h, w, 0, h, h * w}, nullptr)
+                        .ok());
+        for (int64_t chunk : {int64_t{4}, int64_t{8}, int64_t{12}}) {
+            for (int threads : {1, 2}) {
+                std::vector<float> got(whole.size(), std::nanf(""));
+                for (int64_t y0 = 0; y0 < h; y0 += chunk) {
+                    const int64_t y1 = std::min(h, y0 + chunk);
+                    Rows dst{got.data() + y0 * w, 21, h, w, y0, y1 - y0, h * w};
+                    const Status st =
+                        conv.run_rows(test::context_for(GetParam(), threads), src, dst, nullptr);
+                    ASSERT_TRUE(st.ok()) << st.message();
+                }
+                EXPECT_EQ(0, std::memcmp(got.data(), whole.data(), got.size() * sizeof(float)))
+                    << "chunks of " << chunk << ", " << threads << " threads";
             }
-            EXPECT_EQ(0, std::memcmp(got.data(), whole.data(), got.size() * sizeof(float)))
-                << "chunks of " << chunk << ", " << threads << " threads";
         }
     }
+    const int64_t w = 37;
+    auto in = rng.vec(19 * h * w);
     std::vector<float> part(static_cast<size_t>(21 * 4 * w));
-    const Status off = conv.run_rows(test::context_for(GetParam(), 1), src,
-                                     Rows{part.data(), 21, h, w, 2, 4, 4 * w}, nullptr);
+    const Status off =
+        conv.run_rows(test::context_for(GetParam(), 1), ConstRows{in.data(), 19, h, w, 0, h, h * w},
+                      Rows{part.data(), 21, h, w, 2, 4, 4 * w}, nullptr);
     EXPECT_EQ(off.code(), StatusCode::kInvalidArgument);
     EXPECT_NE(off.message().find("4-row tiles"), std::string::npos) << off.message();
 }
