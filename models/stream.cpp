@@ -231,9 +231,18 @@ Status Stream::plan(const std::vector<int>& sinks, int64_t stripe_rows, int thre
     rings_floats_ = total;
     for (int64_t f : block_floats_) LUCENT_RETURN_IF_ERROR(add(f, "streaming statistics"));
     scratch_floats_ = 0;
-    for (const State& s : nodes_)
-        if (s.n.scratch && s.max_chunk > 0)
-            scratch_floats_ = std::max(scratch_floats_, s.n.scratch(s.max_chunk, threads_));
+    scratch_stride_ = 0;
+    for (const State& s : nodes_) {
+        if (s.n.scratch && s.max_chunk > 0) {
+            const int64_t f = s.n.scratch(s.max_chunk, threads_);
+            scratch_floats_ = std::max(scratch_floats_, f);
+            scratch_stride_ = std::max(scratch_stride_, (f + threads_ - 1) / threads_);
+        }
+    }
+    // Whole cache lines per thread; the block stays the largest layer's (a layer whose threads
+    // share one buffer asks for less than threads times its slice).
+    scratch_stride_ = (scratch_stride_ + 15) / 16 * 16;
+    scratch_floats_ = std::max(scratch_floats_, scratch_stride_ * threads_);
     if (scratch_floats_ > 0) LUCENT_RETURN_IF_ERROR(add(scratch_floats_, "streaming scratch"));
     int64_t n = 0;
     LUCENT_RETURN_IF_ERROR(

@@ -145,6 +145,11 @@ class Stream {
                 bool whole = false);
     // Floats of the arena the plan needs (saturating), and its bytes.
     int64_t arena_floats() const { return arena_floats_; }
+    // Floats from one thread's slice of the scratch block to the next (plan()): the largest
+    // node's slice, so that a thread's slice starts at the same place in every layer. With
+    // each layer's own slice size, thread 1's slice moved onto lines thread 0 had written in
+    // the layer before, and every layer pulled them across cores.
+    int64_t scratch_stride() const { return scratch_stride_; }
     uint64_t bytes() const { return static_cast<uint64_t>(arena_floats_) * sizeof(float); }
     // The sink's rows per stripe (no chunk the sink receives is taller).
     int64_t stripe_rows() const { return stripe_; }
@@ -189,6 +194,7 @@ class Stream {
     int threads_ = 1;
     int64_t arena_floats_ = 0;
     int64_t scratch_floats_ = 0;
+    int64_t scratch_stride_ = 0;
     float* scratch_ = nullptr;
 };
 

@@ -174,7 +174,8 @@ int StreamBuilder::conv_then(const std::string& name, const std::string& op, con
         int64_t a = 0, b = 0;
         c->input_rows(y0, y1, in_h, &a, &b);
         const Rows dst = s->ring(out_ring).rows(oc0, oc, y0, y1);
-        LUCENT_RETURN_IF_ERROR(c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b), dst, scratch));
+        LUCENT_RETURN_IF_ERROR(c->run_rows(ctx, s->ring(in_ring).rows(c0, nc, a, b), dst, scratch,
+                                           s->scratch_stride()));
         return epilogue ? epilogue(ctx, dst) : Status();
     };
     return s_.add_node(std::move(n));

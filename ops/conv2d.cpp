@@ -420,7 +420,8 @@ void Conv2d::input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, in
     *end = std::max(std::min(hi, in_h), *first);
 }
 
-Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                        int64_t thread_stride) const {
     if (k_ == nullptr) {
         return make_status(StatusCode::kInvalidArgument, "conv2d layer was not created");
     }
@@ -453,13 +454,14 @@ Status Conv2d::run_rows(const Context& ctx, ConstRows in, Rows out, float* scrat
         LUCENT_ASSIGN_OR_RETURN(own,
                                 AlignedBuffer::create(scratch_floats(in.w, out.rows, threads)));
         scratch = own.data();
+        thread_stride = 0;
     }
     if (winograd_) {
-        run_winograd(ctx, in, out, scratch);
+        run_winograd(ctx, in, out, scratch, thread_stride);
     } else if (pointwise_) {
         run_pointwise(ctx, in, out);
     } else {
-        run_direct(ctx, in, out, scratch);
+        run_direct(ctx, in, out, scratch, thread_stride);
     }
     return Status();
 }
@@ -523,7 +525,8 @@ bool Conv2d::winograd_shares_bands(int threads) const {
     return winograd_ && threads > 1 && winograd_weights_large();
 }
 
-void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                        int64_t thread_stride) const {
     const int64_t sh = p_.stride_h, sw = p_.stride_w;
     const int64_t wp = in.w + p_.pad_left + p_.pad_right;
     const int64_t pw = (wp + sw - 1) / sw;
@@ -558,7 +561,7 @@ void Conv2d::run_direct(const Context& ctx, ConstRows in, Rows out, float* scrat
     parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
         const int64_t y0 = out.row0 + item * band_rows;
         const int64_t rows = std::min(band_rows, out.end() - y0);
-        float* band = scratch + thread * plan.per_thread;
+        float* band = scratch + thread * std::max(plan.per_thread, thread_stride);
         fill_band(in, y0, rows + extra_rows, band, pw, row_stride, phase_row, ch_stride);
         for (int64_t y = 0; y < rows; ++y) {
             ConvGemm g = base;
@@ -599,7 +602,8 @@ void Conv2d::run_pointwise(const Context& ctx, ConstRows in, Rows out) const {
 // epilogue fused) into the output. Tiles start at output rows that are multiples of 4
 // (run_rows() checks out.row0), so a stripe computes every element exactly as the whole image
 // does.
-void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const {
+void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                          int64_t thread_stride) const {
     const WinogradBands g = winograd_bands(out.w, out.rows);
     const int32_t ocb = k_->conv2d_oc_block;
     const int64_t blocks = g.c_pad / ocb;
@@ -706,7 +710,7 @@ void Conv2d::run_winograd(const Context& ctx, ConstRows in, Rows out, float* scr
     }
     parallel_for_with_thread(nbands, ctx.num_threads, [&](int64_t item, int thread) {
         const Band b = band(item);
-        float* v = scratch + thread * g.per_thread;
+        float* v = scratch + thread * std::max(g.per_thread, thread_stride);
         transform_in(b, 0, in.c, v);
         multiply_out(b, 0, blocks, v, v + kWinogradPoints * g.v_xs);
     });

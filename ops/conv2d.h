@@ -78,8 +78,12 @@ class Conv2d {
     // unless the window ends the image (Winograd's 4-row tiles): then every element is computed
     // exactly as run() computes it on the whole image. scratch: at least
     // scratch_floats(in.w, out.rows, threads) floats for `threads` = the context's thread
-    // count, or nullptr to allocate it here.
-    Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    // count, or nullptr to allocate it here. thread_stride: floats from one thread's slice of
+    // scratch to the next, when above this layer's own (then scratch must hold threads times
+    // it); a stream passes the largest of its layers, so that every layer's slice of a thread
+    // starts at the same place and stays in that core's caches.
+    Status run_rows(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                    int64_t thread_stride = 0) const;
     // The input rows [*first, *end) that output rows [y0, y1) read, clipped to [0, in_h).
     void input_rows(int64_t y0, int64_t y1, int64_t in_h, int64_t* first, int64_t* end) const;
     // Floats of scratch run_rows() uses for out_rows output rows of an input in_w wide.
@@ -117,10 +121,12 @@ class Conv2d {
     // Transformed weights over kWinogradSharedWeightBytes: such layers share bands between
     // threads and take bands of about kWinogradWideBandTiles tiles.
     bool winograd_weights_large() const;
-    void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    void run_direct(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                    int64_t thread_stride) const;
     // 1x1, stride 1, unpadded: a GEMM straight over the window's rows (no band copy).
     void run_pointwise(const Context& ctx, ConstRows in, Rows out) const;
-    void run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch) const;
+    void run_winograd(const Context& ctx, ConstRows in, Rows out, float* scratch,
+                      int64_t thread_stride) const;
     // Copies padded input rows [y0*stride_h - pad_top, ...) of one image into a band buffer.
     void fill_band(ConstRows src, int64_t y0, int64_t qrows, float* band, int64_t pw,
                    int64_t row_stride, int64_t phase_row, int64_t ch_stride) const;

@@ -393,6 +393,48 @@ TEST_P(Conv2dTest, WinogradRowWindowsGiveTheWholeImageBits) {
     EXPECT_NE(off.message().find("4-row tiles"), std::string::npos) << off.message();
 }
 
+// A stream hands every conv one scratch block with a fixed distance between the threads'
+// slices (its largest layer's slice): any stride at or above the layer's own gives the same
+// bits, and nothing is written past threads x stride.
+TEST_P(Conv2dTest, ScratchThreadStrideGivesTheSameBits) {
+    LUCENT_REQUIRE_ISA(GetParam());
+    Rng rng(test::test_seed());
+    LUCENT_SCOPED_SEED(test::test_seed());
+    const int64_t h = 21, w = 45;
+    for (const ops::Conv2dAlgo algo : {ops::Conv2dAlgo::kWinograd, ops::Conv2dAlgo::kDirect}) {
+        auto p = ops::Conv2dParams::square(19, 21, 3);
+        p.algo = algo;
+        auto wt = rng.vec(21 * 19 * 9), b = rng.vec(21), in = rng.vec(19 * h * w);
+        auto conv =
+            ops::Conv2d::create(p, wt.data(), b.data(), ops::kernels_for(GetParam())).value();
+        const ConstRows src{in.data(), 19, h, w, 0, h, h * w};
+        std::vector<float> want(static_cast<size_t>(21 * h * w));
+        ASSERT_TRUE(conv.run_rows(test::context_for(GetParam(), 1), src,
+                                  Rows{want.data(), 21, h, w, 0, h, h * w}, nullptr)
+                        .ok());
+        for (int threads : {2, 3}) {
+            const int64_t own = conv.scratch_floats(w, h, threads) / threads;
+            const int64_t stride = own + 1000;
+            constexpr float kSentinel = 12345.0f;
+            std::vector<float> scratch(static_cast<size_t>(threads * stride + 64), kSentinel);
+            std::vector<float> got(want.size(), std::nanf(""));
+            ASSERT_TRUE(conv.run_rows(test::context_for(GetParam(), threads), src,
+                                      Rows{got.data(), 21, h, w, 0, h, h * w}, scratch.data(),
+                                      stride)
+                            .ok());
+            EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float)))
+                << threads << " threads";
+            // Each slice is `own` floats from t x stride: the gaps after them stay untouched.
+            for (int t = 0; t < threads; ++t)
+                for (int64_t i = t * stride + own; i < (t + 1) * stride; ++i)
+                    ASSERT_EQ(scratch[static_cast<size_t>(i)], kSentinel)
+                        << "thread " << t << "'s slice is not at t x stride";
+            for (size_t i = static_cast<size_t>(threads * stride); i < scratch.size(); ++i)
+                ASSERT_EQ(scratch[i], kSentinel) << "scratch written past threads x stride";
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2dTest, ::testing::ValuesIn(test::all_isas()),
                          test::IsaName());
 
