@@ -17,6 +17,16 @@ Cells are medians over the rounds; the ratio is the median of each round's ORT /
 (its range in brackets), the cold ratio beside it; the scaling lines likewise take each round's
 1-thread / 2-thread warm pair. PyTorch: forward under no_grad after one warm-up,
 torch.set_num_threads, --reps runs after the rounds.
+Paired scaling (--pair-rounds, --pairs): the figures above pair a 1-thread and a 2-thread
+process run half a minute apart, and a shared VM's load changes on that scale, so the scaling
+is measured again in time-adjacent pairs: bench_scaling (build/bench, public API) holds the
+model at both thread counts in one process and alternates them, ort_run.js does the same with
+two sessions; Lucent's and ORT's pair rounds alternate, and the line gives the median of all
+pairs' 1-thread / 2-thread ratios with the quartiles. bench_scaling also times a cache line's
+round trip between the two cores after each pair: the host moves a VM's vCPUs, and the pairs
+are split by it as well (--far-ns: the round trip above which the cores count as far apart;
+about 125 ns near and 340 ns far on the Zen 4 guests here). ORT's pair rounds count as near or
+far when `bench_scaling --rtt` agrees before and after the round, else as mixed.
 Before each round, bench/host_noise.py measures for --probe-seconds how much of each core the
 host (hypervisor) took; the scaling lines print the worse core per round beside each engine's
 own 1 -> 2 thread scaling, since a VM's two-thread figures move with it.
@@ -24,6 +34,7 @@ own 1 -> 2 thread scaling, since a VM's two-thread figures move with it.
     bash bench/setup_ort.sh            # once: npm install onnxruntime-node into build-bench/ort
     python3 bench/compare_ort.py [--reps 3] [--inner 3] [--models ssr6,ssr23,red64] [--no-torch]
         [--competing-load]   # a busy loop on the last core throughout: a core shared with another process
+        [--pair-rounds 3] [--pairs 4]   # paired scaling; needs build/bench/bench_scaling (0: skip)
 """
 import argparse
 import os
@@ -74,6 +85,11 @@ def main():
                     help="skip PyTorch fp32 (RED at 576x576 takes it ~50 s a repetition)")
     ap.add_argument("--probe-seconds", type=float, default=3.0,
                     help="host-noise probe (bench/host_noise.py) before each round; 0: none")
+    ap.add_argument("--pair-rounds", type=int, default=3,
+                    help="rounds of paired 1/2-thread scaling (Lucent then ORT); 0: none")
+    ap.add_argument("--pairs", type=int, default=4, help="pairs per engine and pair round")
+    ap.add_argument("--far-ns", type=float, default=200.0,
+                    help="core-to-core round trip above which a pair counts as 'far' (ns)")
     ap.add_argument("--competing-load", action="store_true",
                     help="run a busy loop pinned to the last core throughout (a shared machine)")
     args = ap.parse_args()
@@ -179,8 +195,67 @@ def measure(args):
                 line += "; host took " + " ".join(
                     f"{100 * max(f for f, _, _ in r.values()):.1f}%" for r in noise) + " of a core"
             scaling_lines.append(line)
+        if args.pair_rounds > 0 and len(threads) == 2:
+            scaling_lines.append(paired_scaling(args, name, onnx if have_ort else None, raw, w, h,
+                                                threads, ort_dir))
     for line in scaling_lines:
         print(line)
+
+
+def core_rtt(exe):
+    """The two cores' cache-line round trip in ns (bench_scaling --rtt), -1 if unknown."""
+    r = subprocess.run([exe, "--rtt"], capture_output=True, text=True)
+    m = re.search(r"rtt (-?[\d.]+) ns", r.stdout)
+    return float(m.group(1)) if m else -1.0
+
+
+def paired_scaling(args, name, onnx, raw, w, h, threads, ort_dir):
+    """The median 1-thread / 2-thread ratio over time-adjacent pairs, Lucent's and ORT's rounds
+    alternating (see the module text)."""
+    exe = os.environ.get("LUCENT_BENCH_SCALING",
+                         os.path.join(os.path.dirname(profile_layers.LUCENT), "bench", "bench_scaling"))
+    if not os.path.exists(exe):
+        return f"{name}: paired scaling skipped: {exe} missing (configure with -DLUCENT_BUILD_BENCH=ON)"
+    ta, tb = threads
+    lucent, rtt, ort = [], [], []
+    for _ in range(args.pair_rounds):
+        r = subprocess.run([exe, profile_layers.make_model(name), str(w), str(h), str(args.pairs), str(ta),
+                            str(tb)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"bench_scaling failed on {name}: {r.stderr.strip()[-300:]}")
+        for ratio, ns in re.findall(r"threads [\d.]+ ms, ([\d.]+)x, rtt (-?[\d.]+) ns", r.stdout):
+            lucent.append(float(ratio))
+            rtt.append(float(ns))
+        if onnx is not None:
+            before = core_rtt(exe)
+            r = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), onnx, raw, "1", "3", str(h), str(w),
+                                str(ta), str(args.pairs), str(tb)], capture_output=True, text=True,
+                               env=dict(os.environ, NODE_PATH=os.path.join(ort_dir, "node_modules")))
+            m = re.search(r"ort_pairs ([\d. ]+)", r.stdout)
+            if m is None:
+                raise SystemExit(f"ORT pairs failed on {name}: {r.stderr.strip()[:300]}")
+            after = core_rtt(exe)
+            where = ("far" if before > args.far_ns else "near") if (before > args.far_ns) == (
+                after > args.far_ns) and min(before, after) >= 0 else "mixed"
+            ort += [(float(v), where) for v in m.group(1).split()]
+
+    def summary(v):
+        q = sorted(v)
+        return (f"{statistics.median(v):.2f}x (quartiles {q[(len(q) - 1) // 4]:.2f}-"
+                f"{q[(len(q) - 1) * 3 // 4]:.2f}, {len(v)} pairs)")
+    line = f"{name}: paired {ta} -> {tb} threads: Lucent {summary(lucent)}"
+    near = [v for v, ns in zip(lucent, rtt) if 0 <= ns <= args.far_ns]
+    far = [v for v, ns in zip(lucent, rtt) if ns > args.far_ns]
+    if near and far:
+        line += f" [cores near: {summary(near)}; far: {summary(far)}]"
+    elif rtt:
+        line += f" [all pairs {'far' if far else 'near'}: core round trip median {statistics.median(rtt):.0f} ns]"
+    if ort:
+        line += f"; ORT {summary([v for v, _ in ort])}"
+        parts = [f"{w}: {summary([v for v, x in ort if x == w])}" for w in ("near", "far", "mixed")
+                 if any(x == w for _, x in ort)]
+        line += f" [{'; '.join(parts)}]"
+    return line
 
 
 if __name__ == "__main__":
