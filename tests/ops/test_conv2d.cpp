@@ -196,7 +196,7 @@ TEST_P(Conv2dTest, WinogradMatchesReferenceOnAwkwardSizes) {
 
 TEST_P(Conv2dTest, WinogradColumnBandsMatchReference) {
     // Rows of more than about 1.5 x kWinogradBandTiles tiles split into column bands of whole
-    // 16-tile vectors: widths around the first splits (48 tiles: 32 + 16; 66: 32 + 32 + 2)
+    // 16-tile vectors: widths around the first splits (48 tiles: 32 + 16; 66: 48 + 18)
     // and many bands, with odd edges, padding on either side and partial last tiles.
     LUCENT_REQUIRE_ISA(GetParam());
     const uint32_t seed = test::test_seed();
