@@ -67,6 +67,9 @@ void install_cleanup_handlers() {
     sa.sa_handler = remove_temporaries_and_reraise;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+    // A file-size limit (ulimit -f) would kill the process mid-write with SIGXFSZ; ignored, the
+    // write fails with EFBIG instead and the ordinary error path removes the temporary file.
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 Result<AtomicFile> AtomicFile::create(const std::string& path) {

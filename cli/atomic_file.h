@@ -13,8 +13,9 @@
 
 namespace lucent::cli {
 
-// Installs the signal handlers that remove open temporary files, then re-raise the signal.
-// Call once at startup, before any AtomicFile exists.
+// Installs the signal handlers that remove open temporary files, then re-raise the signal,
+// and ignores SIGXFSZ (a file-size limit then fails the write with EFBIG, which the usual
+// cleanup handles). Call once at startup, before any AtomicFile exists.
 void install_cleanup_handlers();
 
 class AtomicFile {

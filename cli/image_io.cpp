@@ -1,4 +1,3 @@
-// The one translation unit with stb_image (BMP and TGA decoding only).
 #include "image_io.h"
 
 #include <sys/stat.h>
@@ -10,31 +9,13 @@
 #include <memory>
 
 #include "atomic_file.h"
+#include "bmp_io.h"
 #include "jpeg_io.h"
 #include "npy.h"
 #include "png_io.h"
 #include "pnm_io.h"
 #include "row_encoder.h"
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-// Internal linkage: nothing of stb is visible outside this file.
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_BMP
-#define STBI_ONLY_TGA
-#define STBI_NO_STDIO
-#define STBI_FAILURE_USERMSG
-// Lucent checks sizes itself before decoding; stb's own cap would only mislabel big images.
-#define STBI_MAX_DIMENSIONS (1 << 30)
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
+#include "tga_io.h"
 
 namespace lucent::cli {
 namespace {
@@ -65,8 +46,6 @@ Status check_npy_shape(const std::string& path, const std::vector<int64_t>& shap
                        "it has shape (%s)",
                        path.c_str(), s.c_str());
 }
-
-bool fits_int(size_t size) { return size <= static_cast<size_t>(INT32_MAX); }
 
 Status not_an_image(const std::string& what, const char* reason) {
     return make_status(StatusCode::kInvalidArgument,
@@ -158,14 +137,15 @@ Result<ImageInfo> image_info(const uint8_t* data, size_t size, const std::string
         LUCENT_ASSIGN_OR_RETURN(const PnmHeader h, pnm_header(data, size, what));
         return ImageInfo{h.h, h.w, h.c, h.type};
     }
-    if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
-    int w = 0, h = 0, c = 0;
-    const int n = static_cast<int>(size);
-    if (!stbi_info_from_memory(data, n, &w, &h, &c))
-        return not_an_image(what, stbi_failure_reason());
-    if (w < 1 || h < 1 || c < 1 || c > 4) return not_an_image(what, "no pixels");
-    const bool sixteen = stbi_is_16_bit_from_memory(data, n) != 0;
-    return ImageInfo{h, w, c, sixteen ? PixelType::kU16 : PixelType::kU8};
+    if (is_bmp(data, size)) {
+        LUCENT_ASSIGN_OR_RETURN(const BmpHeader h, bmp_header(data, size, what));
+        return ImageInfo{h.h, h.w, h.c, PixelType::kU8};
+    }
+    if (is_tga(data, size)) {
+        LUCENT_ASSIGN_OR_RETURN(const TgaHeader h, tga_header(data, size, what));
+        return ImageInfo{h.h, h.w, h.c, PixelType::kU8};
+    }
+    return not_an_image(what, "no known signature or header");
 }
 
 Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& what) {
@@ -196,24 +176,23 @@ Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& 
         img.type = h.type;
         return img;
     }
-    if (!fits_int(size)) return not_an_image(what, "larger than 2 GiB");
-    int w = 0, h = 0, c = 0;
-    const int n = static_cast<int>(size);
-    const bool sixteen = stbi_is_16_bit_from_memory(data, n) != 0;
-    void* pixels = sixteen ? static_cast<void*>(stbi_load_16_from_memory(data, n, &w, &h, &c, 0))
-                           : static_cast<void*>(stbi_load_from_memory(data, n, &w, &h, &c, 0));
-    if (pixels == nullptr) return not_an_image(what, stbi_failure_reason());
-    std::unique_ptr<void, void (*)(void*)> hold(pixels, [](void* p) { stbi_image_free(p); });
-    // stb can "succeed" on a header that declares no pixels (found by fuzzing).
-    if (w < 1 || h < 1 || c < 1 || c > 4) return not_an_image(what, "no pixels");
-    img.h = h;
-    img.w = w;
-    img.c = c;
-    img.type = sixteen ? PixelType::kU16 : PixelType::kU8;
-    img.bytes.resize(static_cast<size_t>(h) * static_cast<size_t>(w) * static_cast<size_t>(c) *
-                     (sixteen ? 2u : 1u));
-    std::memcpy(img.bytes.data(), pixels, img.bytes.size());
-    return img;
+    if (is_bmp(data, size)) {
+        BmpHeader h;
+        LUCENT_RETURN_IF_ERROR(bmp_decode(data, size, what, &h, &img.bytes));
+        img.w = h.w;
+        img.h = h.h;
+        img.c = h.c;
+        return img;
+    }
+    if (is_tga(data, size)) {
+        TgaHeader h;
+        LUCENT_RETURN_IF_ERROR(tga_decode(data, size, what, &h, &img.bytes));
+        img.w = h.w;
+        img.h = h.h;
+        img.c = h.c;
+        return img;
+    }
+    return not_an_image(what, "no known signature or header");
 }
 
 Result<ImageInfo> npy_info(const std::string& path) {

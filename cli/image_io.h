@@ -1,6 +1,7 @@
 // Image files for the CLI and the server. Decoders run on bytes in memory:
 //   PNG (libpng, 8/16-bit, palette and tRNS expanded), JPEG (libjpeg-turbo, gray/RGB),
-//   binary PGM/PPM (pnm_io, 8/16-bit), BMP and TGA (stb_image, kept for these two only),
+//   binary PGM/PPM (pnm_io, 8/16-bit), BMP (bmp_io) and TGA (tga_io), each refusing a
+//   truncated file,
 // and .npy float32 H x W x C (or H x W) by file name. Encoders: PNG 8/16-bit (libpng), JPEG
 // 8-bit (libjpeg-turbo), binary PGM/PPM 8/16-bit, .npy float32. Pixels stay in the file's own
 // sample type (uint8, uint16 or float32), interleaved. write_image goes through an AtomicFile

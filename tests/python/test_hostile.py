@@ -140,6 +140,24 @@ class HostileImages(unittest.TestCase):
             self.assertFalse(os.path.exists(self.path(out)))
             self.assertEqual([f for f in os.listdir(self.tmp) if f.startswith(".lucent-")], [])
 
+    def test_file_size_limit_with_the_default_signal_leaves_nothing(self):
+        # `ulimit -f` in a shell: SIGXFSZ at its default action would kill the process mid-write
+        # and leave the temporary file; the CLI ignores it, so the write fails and is cleaned up.
+        Image.fromarray((np.random.default_rng(4).random((64, 64, 3)) * 255).astype(np.uint8)).save(
+            self.path("in.png"))
+
+        def ulimit_f():
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+        for out in ("o.png", "o.npy"):
+            r = subprocess.run([LUCENT, "upscale", self.path("in.png"), self.path(out)], capture_output=True,
+                               text=True, preexec_fn=ulimit_f)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot write", r.stderr)
+            self.assertFalse(os.path.exists(self.path(out)))
+            self.assertEqual([f for f in os.listdir(self.tmp) if f.startswith(".lucent-")], [])
+
     def test_absurd_thread_counts_are_refused(self):
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(self.path("in.png"))
         self.assert_clean_failure(["enhance", "--threads", "1000", self.path("in.png"), self.path("o.png")], 2,
