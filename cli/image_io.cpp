@@ -100,9 +100,12 @@ Result<std::unique_ptr<RowEncoder>> make_row_encoder(FILE* f, const std::string&
         case ImageFormat::kPnm:
             return pnm_row_encoder(f, what, w, h, c, type);
         case ImageFormat::kNpy:
-            break;
+            if (type != PixelType::kF32)
+                return make_status(StatusCode::kInternal, "%s: .npy rows are float32",
+                                   what.c_str());
+            return npy_row_encoder(f, what, w, h, c);
     }
-    return make_status(StatusCode::kInternal, "make_row_encoder: .npy is written by write_npy");
+    return make_status(StatusCode::kInternal, "make_row_encoder: unknown format");
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
@@ -287,9 +290,6 @@ Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img, 
 Status write_image(const std::string& path, const Image& img, int jpeg_quality) {
     LUCENT_ASSIGN_OR_RETURN(const ImageFormat fmt, output_format(path));
     LUCENT_RETURN_IF_ERROR(check_for_format(path, fmt, img));
-    if (fmt == ImageFormat::kNpy)
-        return write_npy(path, {img.h, img.w, img.c},
-                         reinterpret_cast<const float*>(img.bytes.data()));
     LUCENT_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::create(path));
     LUCENT_RETURN_IF_ERROR(encode_to(out.file(), path, fmt, img, jpeg_quality));
     return out.commit();

@@ -67,7 +67,7 @@ void pack_pixels(const uint8_t* src, size_t stride, int64_t rows, int64_t w, siz
 Result<std::vector<uint8_t>> encode_image(ImageFormat format, const Image& img,
                                           int jpeg_quality = 95);
 Status write_image(const std::string& path, const Image& img, int jpeg_quality = 95);
-// A row-by-row encoder of `fmt` (not .npy) for a w x h image of c channels of `type`.
+// A row-by-row encoder of `fmt` for a w x h image of c channels of `type` (kF32 for .npy).
 Result<std::unique_ptr<RowEncoder>> make_row_encoder(FILE* f, const std::string& what,
                                                      ImageFormat fmt, int64_t w, int64_t h,
                                                      int32_t c, PixelType type,

@@ -6,8 +6,6 @@ Result<std::unique_ptr<ImageFileWriter>> ImageFileWriter::open(const std::string
                                                                ImageFormat fmt, int64_t w,
                                                                int64_t h, int32_t channels,
                                                                PixelType type, int jpeg_quality) {
-    if (fmt == ImageFormat::kNpy)
-        return make_status(StatusCode::kInternal, "ImageFileWriter: .npy is written whole");
     const bool drop = !format_has_alpha(fmt) && (channels == 2 || channels == 4);
     LUCENT_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::create(path));
     std::unique_ptr<ImageFileWriter> wr(new ImageFileWriter(std::move(file), path));

@@ -16,7 +16,7 @@ namespace lucent::cli {
 class ImageFileWriter {
   public:
     // Rows of w x `channels` samples of `type` will be given; formats without alpha (JPEG, PNM)
-    // drop the last channel of 2- or 4-channel rows (alpha_dropped()). Not for .npy.
+    // drop the last channel of 2- or 4-channel rows (alpha_dropped()); .npy takes float32 rows.
     static Result<std::unique_ptr<ImageFileWriter>> open(const std::string& path, ImageFormat fmt,
                                                          int64_t w, int64_t h, int32_t channels,
                                                          PixelType type, int jpeg_quality = 95);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "atomic_file.h"
+#include "row_encoder.h"
 
 namespace lucent {
 
@@ -164,14 +165,12 @@ Result<NpyArray> read_npy(const std::string& path) {
     return parse_npy(bytes.data(), bytes.size(), "'" + path + "'");
 }
 
-Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data) {
+Result<std::string> npy_header(const std::vector<int64_t>& shape, int64_t* count_out) {
     std::string dims;
     int64_t count = 1;
     for (int64_t d : shape) {
-        if (d < 0 || (d != 0 && count > kMaxElements / d)) {
-            return make_status(StatusCode::kInvalidArgument, "write_npy: bad shape for '%s'",
-                               path.c_str());
-        }
+        if (d < 0 || (d != 0 && count > kMaxElements / d))
+            return make_status(StatusCode::kInvalidArgument, "a .npy shape out of range");
         count *= d;
         dims += std::to_string(d) + (shape.size() == 1 ? "," : ", ");
     }
@@ -181,21 +180,63 @@ Status write_npy(const std::string& path, const std::vector<int64_t>& shape, con
     const size_t total = ((10 + header.size() + 1 + 63) / 64) * 64;
     header.append(total - 10 - header.size() - 1, ' ');
     header += '\n';
+    const char pre[10] = {'\x93',
+                          'N',
+                          'U',
+                          'M',
+                          'P',
+                          'Y',
+                          1,
+                          0,
+                          static_cast<char>(header.size() & 0xff),
+                          static_cast<char>(header.size() >> 8)};
+    if (count_out != nullptr) *count_out = count;
+    return std::string(pre, 10) + header;
+}
+
+Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data) {
+    int64_t count = 0;
+    Result<std::string> header = npy_header(shape, &count);
+    if (!header.ok())
+        return make_status(StatusCode::kInvalidArgument, "write_npy: bad shape for '%s'",
+                           path.c_str());
     LUCENT_ASSIGN_OR_RETURN(cli::AtomicFile out, cli::AtomicFile::create(path));
-    const uint8_t pre[10] = {0x93,
-                             'N',
-                             'U',
-                             'M',
-                             'P',
-                             'Y',
-                             1,
-                             0,
-                             static_cast<uint8_t>(header.size() & 0xff),
-                             static_cast<uint8_t>(header.size() >> 8)};
-    std::fwrite(pre, 1, 10, out.file());
-    std::fwrite(header.data(), 1, header.size(), out.file());
+    std::fwrite(header.value().data(), 1, header.value().size(), out.file());
     if (count != 0) std::fwrite(data, 4, static_cast<size_t>(count), out.file());
     return out.commit();  // reports any failed write above
+}
+
+namespace {
+
+// Float rows in file order: the header at once (the shape is known before the first row),
+// then each block of rows as it comes.
+class NpyRowEncoder final : public cli::RowEncoder {
+  public:
+    NpyRowEncoder(FILE* f, std::string what, size_t row_floats)
+        : f_(f), what_(std::move(what)), row_floats_(row_floats) {}
+    Status rows(const uint8_t* pixels, int64_t n) override {
+        const size_t count = row_floats_ * static_cast<size_t>(n);
+        if (std::fwrite(pixels, sizeof(float), count, f_) != count) return failed();
+        return Status();
+    }
+    Status finish() override { return std::fflush(f_) == 0 ? Status() : failed(); }
+
+  private:
+    Status failed() const { return make_status(StatusCode::kIo, "cannot write %s", what_.c_str()); }
+    FILE* f_;
+    std::string what_;
+    size_t row_floats_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<cli::RowEncoder>> npy_row_encoder(FILE* out, const std::string& what,
+                                                         int64_t w, int64_t h, int32_t c) {
+    LUCENT_ASSIGN_OR_RETURN(const std::string header, npy_header({h, w, c}, nullptr));
+    if (std::fwrite(header.data(), 1, header.size(), out) != header.size())
+        return make_status(StatusCode::kIo, "cannot write %s", what.c_str());
+    return std::unique_ptr<cli::RowEncoder>(
+        new NpyRowEncoder(out, what, static_cast<size_t>(w) * static_cast<size_t>(c)));
 }
 
 }  // namespace lucent

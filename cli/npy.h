@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "lucent/status.hpp"
+#include "row_encoder.h"
 
 namespace lucent {
 
@@ -26,5 +29,12 @@ Result<std::vector<int64_t>> read_npy_shape(const std::string& path);
 // Writes version 1.0 '<f4' C-order through an AtomicFile (atomic_file.h): a failed write never
 // leaves a partial or temporary file.
 Status write_npy(const std::string& path, const std::vector<int64_t>& shape, const float* data);
+// The version 1.0 header (magic to newline) for `shape`; *count gets the element count.
+Result<std::string> npy_header(const std::vector<int64_t>& shape, int64_t* count);
+// An h x w x c float32 image written row by row to `out`: the header at once, then each block of
+// rows (packed native floats, which are little-endian on x86-64) as it comes. The same bytes as
+// write_npy of the whole image.
+Result<std::unique_ptr<cli::RowEncoder>> npy_row_encoder(FILE* out, const std::string& what,
+                                                         int64_t w, int64_t h, int32_t c);
 
 }  // namespace lucent

@@ -105,9 +105,9 @@ Status run_tensor(const Model& m, const Image& in, Image* out, const LayerObserv
 
 }  // namespace
 
-bool rows_output(const ImageInfo& info, ImageFormat fmt) {
-    return fmt != ImageFormat::kNpy && !tensor_path(info);
-}
+// Every image format, .npy included, is written as the rows come; only arrays of more than
+// four channels go through the float NCHW call, whole.
+bool rows_output(const ImageInfo& info, ImageFormat) { return !tensor_path(info); }
 
 Result<OutSize> check_input(const Model& m, const ImageInfo& info, ImageFormat fmt,
                             size_t encoded_bytes, bool by_rows) {
@@ -190,7 +190,7 @@ Status process_file(const Model& m, const std::string& in_path, const std::strin
         LUCENT_ASSIGN_OR_RETURN(info, image_info(file.data(), file.size(), in_path));
     }
     // Plain runs write the output row by row as the model streams it (no output image in
-    // memory); dumps and profiles trace the whole-image path, and .npy is written whole.
+    // memory), .npy as well; dumps and profiles trace the whole-image path.
     const bool by_rows = dump_dir.empty() && !profile && rows_output(info, fmt);
     Result<OutSize> size = check_input(m, info, fmt, file.size(), by_rows);
     if (!size.ok())

@@ -1,6 +1,7 @@
 // One input file through a model into one output file, using only the public API: memory
 // check from the header before decoding, decode, Model::run_image_rows into a row encoder (or
-// Model::run_image / Model::run for dumps, profiles and .npy), all through an AtomicFile.
+// Model::run_image / Model::run for dumps, profiles and arrays of over 4 channels), all
+// through an AtomicFile.
 #pragma once
 
 #include <string>
@@ -46,8 +47,9 @@ struct ProcessOptions {
     std::string label;  // starts the progress line
 };
 
-// Plain runs (no dump, no profile, an image format) stream: output rows are encoded into the
-// file as the model produces them. Dumps, profiles and .npy run the whole image.
+// Plain runs (no dump, no profile; any output format, .npy included) stream: output rows are
+// encoded into the file as the model produces them. Dumps, profiles and .npy arrays of over
+// four channels run the whole image.
 Status process_file(const Model& model, const std::string& in, const std::string& out,
                     FileResult* result, const ProcessOptions& options = {});
 
