@@ -35,10 +35,24 @@ void Metrics::record(const std::string& endpoint, int status, double seconds, ui
     pixels_ += pixels;
 }
 
+void Metrics::refusal(const char* cause) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++refusals_[cause];
+}
+
 std::string Metrics::render(size_t queue_depth, size_t in_flight) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::string out;
     char line[256];
+    out +=
+        "# HELP lucent_http_refusals_total Connections and requests the HTTP layer cut off, by "
+        "cause.\n"
+        "# TYPE lucent_http_refusals_total counter\n";
+    for (const auto& r : refusals_) {
+        std::snprintf(line, sizeof line, "lucent_http_refusals_total{cause=\"%s\"} %llu\n",
+                      r.first.c_str(), static_cast<unsigned long long>(r.second));
+        out += line;
+    }
     out +=
         "# HELP lucent_requests_total Requests answered, by endpoint and HTTP status.\n"
         "# TYPE lucent_requests_total counter\n";

@@ -1,6 +1,6 @@
 // The server's counters in Prometheus text format (version 0.0.4): requests by endpoint and
 // status code, a latency histogram per endpoint, pixels processed; queue depth and in-flight
-// requests are read live when rendered.
+// requests are read live when rendered; refusals of the HTTP layer by cause.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,8 @@ class Metrics {
   public:
     // `endpoint` is one of the server's paths (others are counted as "other").
     void record(const std::string& endpoint, int status, double seconds, uint64_t pixels);
+    // A connection or request the HTTP layer cut off, by cause (http_server.h lists them).
+    void refusal(const char* cause);
     std::string render(size_t queue_depth, size_t in_flight) const;
 
   private:
@@ -27,6 +29,7 @@ class Metrics {
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, uint64_t> requests_;
     std::map<std::string, Histogram> latency_;
+    std::map<std::string, uint64_t> refusals_;
     uint64_t pixels_ = 0;
 };
 

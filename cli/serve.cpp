@@ -1,13 +1,15 @@
-// `lucent serve`: an HTTP server (Debian's cpp-httplib) over the same decode -> model ->
-// encode path as the CLI, so an answer has the bytes `lucent upscale` writes for that image.
+// `lucent serve`: an HTTP server (http_server.h) over the same decode -> model -> encode path
+// as the CLI, so an answer has the bytes `lucent upscale` writes for that image.
 //
-// Threads: cpp-httplib's pool reads requests and writes answers; inference runs on K workers
-// of a bounded WorkQueue, each with N model threads. Header checks (type, size, pixels,
-// memory) happen before a request takes a queue slot; a full queue is a 503 at once.
-// SIGTERM / SIGINT: stop accepting, finish what was accepted, exit 0.
+// Threads: the HTTP loop reads requests and writes answers, with deadlines and connection caps
+// (http_server.h); before a body is read, the route, method, length and type are checked
+// (head_check: 404 / 405 / 413 / 415 at once). Complete requests go to a pool of handler
+// threads; inference runs on K workers of a bounded WorkQueue, each with N model threads.
+// Image header checks (size, pixels, memory) happen before a request takes a queue slot; a
+// full queue is a 503 at once. SIGTERM / SIGINT: stop accepting, finish what was accepted,
+// exit 0.
 #include "serve.h"
 
-#include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
@@ -16,10 +18,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "args.h"
+#include "http_server.h"
 #include "image_io.h"
 #include "metrics.h"
 #include "process.h"
@@ -49,15 +53,24 @@ const char kServeUsage[] =
     "  --max-body MIB     largest request body (default 64)\n"
     "  --max-memory MIB   memory per request (default: usable memory / workers)\n"
     "  --timeout S        seconds a request may wait and run (default 60)\n"
+    "  --header-timeout S seconds a request's line and headers may take to arrive (default 5)\n"
+    "  --min-rate KIB     slowest body upload (and answer download) accepted, KiB/s, after\n"
+    "                     the grace below (default 64)\n"
+    "  --body-grace S     seconds a body may take before --min-rate applies (default 10)\n"
+    "  --max-connections N            open connections at once (default 1024)\n"
+    "  --max-connections-per-client N from one address (default 64; 0: no limit, for a\n"
+    "                     server behind a proxy, where every connection has its address)\n"
     "  --isa NAME         highest kernel tier: scalar, avx2 or avx512\n"
-    "  --precision fp32   arithmetic (fp32 only in this version)\n"
+    "  --precision P      fp32 (default) or bf16, as for lucent upscale\n"
     "  --quiet            no per-request log lines\n";
 
 struct ServeArgs {
     std::string host = "127.0.0.1";
     int port = 8080;
     std::string ssr_model = "default", red_model = "default";
-    int workers = 1, threads = 0, max_queue = 8, timeout_s = 60;
+    int workers = 1, threads = 0, max_queue = 8, timeout_s = 60, header_timeout_s = 5;
+    int min_rate_kib = 64, body_grace_s = 10, max_connections = 1024, max_per_client = 64;
+    bool bf16 = false;
     int64_t max_pixels = int64_t{1} << 24;
     uint64_t max_body = uint64_t{64} << 20, max_memory = 0;
     Isa isa = Isa::kAvx512;
@@ -108,13 +121,28 @@ std::string parse_serve_args(int argc, const char* const* argv, ServeArgs* a) {
         } else if (arg == "--timeout") {
             if (!(err = number("--timeout", 1, 86400)).empty()) return err;
             a->timeout_s = static_cast<int>(v);
+        } else if (arg == "--header-timeout") {
+            if (!(err = number("--header-timeout", 1, 3600)).empty()) return err;
+            a->header_timeout_s = static_cast<int>(v);
+        } else if (arg == "--min-rate") {
+            if (!(err = number("--min-rate", 1, 1 << 20)).empty()) return err;
+            a->min_rate_kib = static_cast<int>(v);
+        } else if (arg == "--body-grace") {
+            if (!(err = number("--body-grace", 1, 3600)).empty()) return err;
+            a->body_grace_s = static_cast<int>(v);
+        } else if (arg == "--max-connections") {
+            if (!(err = number("--max-connections", 1, 65536)).empty()) return err;
+            a->max_connections = static_cast<int>(v);
+        } else if (arg == "--max-connections-per-client") {
+            if (!(err = number("--max-connections-per-client", 0, 65536)).empty()) return err;
+            a->max_per_client = static_cast<int>(v);
         } else if (arg == "--isa") {
             if (!next || !parse_isa(next, &a->isa)) return "--isa needs scalar, avx2 or avx512";
             ++i;
         } else if (arg == "--precision") {
-            if (!next || std::strcmp(next, "fp32") != 0)
-                return "--precision: only fp32 exists in this version";
-            ++i;
+            if (!next || (std::strcmp(next, "fp32") != 0 && std::strcmp(next, "bf16") != 0))
+                return "--precision needs fp32 or bf16";
+            a->bf16 = std::strcmp(argv[++i], "bf16") == 0;
         } else if (arg == "--quiet" || arg == "-q") {
             a->quiet = true;
         } else {
@@ -125,41 +153,20 @@ std::string parse_serve_args(int argc, const char* const* argv, ServeArgs* a) {
     return "";
 }
 
-std::string json_escape(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (static_cast<unsigned char>(ch) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out;
+bool is_image_endpoint(const std::string& path) {
+    return path == "/v1/upscale" || path == "/v1/enhance";
+}
+bool is_info_endpoint(const std::string& path) {
+    return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
-// A JSON error body: {"error": "...", "limit": "...", ...extra}.
-void error(httplib::Response& res, int status, const std::string& message,
-           const std::string& limit = "", const std::string& extra = "") {
-    std::string body = "{\"error\": \"" + json_escape(message) + "\"";
-    if (!limit.empty()) body += ", \"limit\": \"" + limit + "\"";
-    body += extra + "}\n";
+HttpResponse text(const std::string& body, int status = 200, const char* type = "text/plain") {
+    HttpResponse res;
     res.status = status;
-    res.set_content(body, "application/json");
+    res.content_type = type;
+    res.body = body;
+    return res;
 }
-
-struct Endpoint {
-    const char* path;
-    std::unique_ptr<Model> model;
-};
-
-// Per-request data for the log line, set by the handler on the thread that serves it.
-thread_local Clock::time_point t_start;
-thread_local uint64_t t_pixels = 0;
 
 class Server {
   public:
@@ -170,83 +177,23 @@ class Server {
     }
 
     int run() {
-        httplib::Server http;
-        // Enough connection threads that a request beyond the queue still gets a thread to be
-        // told 503, and health checks are answered while every worker is busy.
-        const size_t pool = static_cast<size_t>(args_.workers + args_.max_queue + 8);
-        http.new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
-        http.set_payload_max_length(args_.max_body);
-        http.set_keep_alive_timeout(2);
-        http.set_read_timeout(10);
-        http.set_write_timeout(10);
-        http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-            t_start = Clock::now();
-            t_pixels = 0;
-            return httplib::Server::HandlerResponse::Unhandled;
-        });
-        http.Post("/v1/upscale", [this](const httplib::Request& req, httplib::Response& res) {
-            handle(*ssr_, req, res);
-        });
-        http.Post("/v1/enhance", [this](const httplib::Request& req, httplib::Response& res) {
-            handle(*red_, req, res);
-        });
-        http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-            res.set_content("ok\n", "text/plain");
-        });
-        http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-            if (draining_) {
-                res.status = 503;
-                res.set_content("shutting down\n", "text/plain");
-            } else {
-                res.set_content("ready\n", "text/plain");
-            }
-        });
-        http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-            res.set_content(metrics_.render(queue_.waiting(), queue_.running()),
-                            "text/plain; version=0.0.4");
-        });
-        http.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
-            if (!res.body.empty()) return;
-            if (res.status == 413)
-                error(res, 413,
-                      "the request body is larger than --max-body (" +
-                          std::to_string(args_.max_body >> 20) + " MiB)",
-                      "max_body");
-            else if (res.status == 404)
-                error(res, 404, "no such endpoint; POST /v1/upscale or /v1/enhance");
-            else
-                error(res, res.status, "HTTP " + std::to_string(res.status));
-        });
-        http.set_exception_handler(
-            [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-                std::string what = "internal error";
-                try {
-                    std::rethrow_exception(ep);
-                } catch (const std::bad_alloc&) {
-                    what = "out of memory";
-                } catch (const std::exception& e) {
-                    what = e.what();
-                } catch (...) {
-                }
-                error(res, 500, what);
-            });
-        http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-            const double s = std::chrono::duration<double>(Clock::now() - t_start).count();
-            metrics_.record(req.path, res.status, s, t_pixels);
-            if (!args_.quiet)
-                std::fprintf(stderr,
-                             "lucent serve: %s %s %d %zu bytes in, %zu out, %llu px, %.1f ms\n",
-                             req.method.c_str(), req.path.c_str(), res.status, req.body.size(),
-                             res.body.size(), static_cast<unsigned long long>(t_pixels), s * 1e3);
-        });
-
-        int port = args_.port;
-        if (port == 0) {
-            port = http.bind_to_any_port(args_.host);
-            if (port < 0) return bind_failed();
-        } else if (!http.bind_to_port(args_.host, port)) {
-            return bind_failed();
-        }
+        HttpLimits limits;
+        limits.header_timeout_s = args_.header_timeout_s;
+        limits.min_rate = double(args_.min_rate_kib) * 1024.0;
+        limits.body_timeout_min_s = args_.body_grace_s;
+        limits.max_body = args_.max_body;
+        limits.max_connections = static_cast<size_t>(args_.max_connections);
+        limits.max_per_client = static_cast<size_t>(args_.max_per_client);
+        // Handler threads: one per request a worker runs or the queue holds, a few more so
+        // that a request beyond the queue is told 503 and health checks answer at once.
+        const size_t handlers = static_cast<size_t>(args_.workers + args_.max_queue + 4);
+        HttpServer http(
+            limits, handlers, [this](const HttpRequest& req) { return head_check(req); },
+            [this](const HttpRequest& req) { return route(req); },
+            [this](const HttpRequest& req, const HttpResponse& res, double s) { log(req, res, s); },
+            [this](const char* cause) { metrics_.refusal(cause); });
+        const int port = http.listen(args_.host, args_.port);
+        if (port < 0) return bind_failed();
         std::fprintf(stderr,
                      "lucent serve: listening on http://%s:%d (upscale: %s, enhance: %s; %d "
                      "worker(s) x %d thread(s), queue %d)\n",
@@ -268,8 +215,8 @@ class Server {
             draining_ = true;
             http.stop();
         });
-        const bool ok = http.listen_after_bind();
-        // listen returns once stop() was called and every connection thread has finished.
+        const bool ok = http.run();
+        // run returns once stop() was called and every accepted request was answered.
         const bool by_signal = draining_.exchange(true);
         queue_.shutdown();
         exiting_ = true;
@@ -286,68 +233,115 @@ class Server {
         return 1;
     }
 
-    void handle(const Model& model, const httplib::Request& req, httplib::Response& res) {
-        // The image: the body, or the 'image' (else the first) file of a multipart form.
+    // Before the body is read: the route, the method, the declared length and the type.
+    std::optional<HttpResponse> head_check(const HttpRequest& req) const {
+        const bool image = is_image_endpoint(req.path);
+        if (!image && !is_info_endpoint(req.path))
+            return json_error(404, "no such endpoint; POST /v1/upscale or /v1/enhance");
+        if (image && req.method != "POST") {
+            HttpResponse res = json_error(405, req.path + " takes POST");
+            res.headers.emplace_back("Allow", "POST");
+            return res;
+        }
+        if (!image && req.method != "GET" && req.method != "HEAD") {
+            HttpResponse res = json_error(405, req.path + " takes GET");
+            res.headers.emplace_back("Allow", "GET, HEAD");
+            return res;
+        }
+        if (!image) {
+            if (req.content_length != 0) return json_error(400, req.path + " takes no body");
+            return std::nullopt;
+        }
+        if (req.content_length > args_.max_body)
+            return json_error(413,
+                              "the request body is larger than --max-body (" +
+                                  std::to_string(args_.max_body >> 20) + " MiB)",
+                              "max_body");
+        const std::string* type_header = req.header("content-type");
+        const std::string type = type_header ? *type_header : std::string();
+        const bool ok_type = type.empty() || type.rfind("image/", 0) == 0 ||
+                             type.rfind("application/octet-stream", 0) == 0 ||
+                             type.rfind("multipart/form-data", 0) == 0;
+        if (!ok_type)
+            return json_error(415, "Content-Type '" + type +
+                                       "' is not an image; send the image as image/png, "
+                                       "image/jpeg, ... or application/octet-stream (curl: -H "
+                                       "'Content-Type: image/png'), or as multipart/form-data");
+        if (req.content_length == 0) return json_error(400, "the request has no image");
+        return std::nullopt;
+    }
+
+    HttpResponse route(const HttpRequest& req) {
+        if (req.path == "/v1/upscale") return handle(*ssr_, req);
+        if (req.path == "/v1/enhance") return handle(*red_, req);
+        if (req.path == "/healthz") return text("ok\n");
+        if (req.path == "/readyz")
+            return draining_ ? text("shutting down\n", 503) : text("ready\n");
+        if (req.path == "/metrics")
+            return text(metrics_.render(queue_.waiting(), queue_.running()), 200,
+                        "text/plain; version=0.0.4");
+        return json_error(404, "no such endpoint; POST /v1/upscale or /v1/enhance");
+    }
+
+    void log(const HttpRequest& req, const HttpResponse& res, double s) {
+        metrics_.record(req.path, res.status, s, res.pixels);
+        if (!args_.quiet)
+            std::fprintf(stderr, "lucent serve: %s %s %d %zu bytes in, %zu out, %llu px, %.1f ms\n",
+                         req.method.empty() ? "-" : req.method.c_str(),
+                         req.path.empty() ? "-" : req.path.c_str(), res.status,
+                         static_cast<size_t>(req.content_length), res.body.size(),
+                         static_cast<unsigned long long>(res.pixels), s * 1e3);
+    }
+
+    HttpResponse handle(const Model& model, const HttpRequest& req) {
+        // The image: the body, or the 'image' (else the first) part of a multipart form.
         const std::string* body = &req.body;
         std::string part;
-        if (req.is_multipart_form_data()) {
-            if (req.has_file("image")) {
-                part = req.get_file_value("image").content;
-            } else if (!req.files.empty()) {
-                part = req.files.begin()->second.content;
-            } else {
-                return error(res, 400, "the multipart form has no 'image' part");
-            }
+        const std::string* type = req.header("content-type");
+        if (type != nullptr && type->rfind("multipart/form-data", 0) == 0) {
+            std::string why;
+            if (!multipart_part(req, "image", &part, &why)) return json_error(400, why);
             body = &part;
-        } else {
-            const std::string type = req.get_header_value("Content-Type");
-            const bool ok_type = type.empty() || type.rfind("image/", 0) == 0 ||
-                                 type.rfind("application/octet-stream", 0) == 0;
-            if (!ok_type)
-                return error(res, 415,
-                             "Content-Type '" + type +
-                                 "' is not an image; send image/png, image/jpeg, ... or "
-                                 "multipart/form-data");
         }
-        if (body->empty()) return error(res, 400, "the request has no image");
+        if (body->empty()) return json_error(400, "the request has no image");
 
-        const std::string format = req.get_param_value("format");
+        const std::string format = req.param("format");
         ImageFormat fmt = ImageFormat::kPng;
         if (format == "jpeg" || format == "jpg") {
             fmt = ImageFormat::kJpeg;
         } else if (!format.empty() && format != "png") {
-            return error(res, 400, "format must be png or jpeg");
+            return json_error(400, "format must be png or jpeg");
         } else if (format.empty()) {
-            const std::string accept = req.get_header_value("Accept");
-            if (accept.find("image/jpeg") != std::string::npos &&
-                accept.find("image/png") == std::string::npos)
+            const std::string* accept = req.header("accept");
+            if (accept != nullptr && accept->find("image/jpeg") != std::string::npos &&
+                accept->find("image/png") == std::string::npos)
                 fmt = ImageFormat::kJpeg;
         }
 
         const uint8_t* bytes = reinterpret_cast<const uint8_t*>(body->data());
         Result<ImageInfo> info = image_info(bytes, body->size(), "the image");
-        if (!info.ok()) return error(res, 422, info.status().message());
+        if (!info.ok()) return json_error(422, info.status().message());
         const ImageInfo& in = info.value();
         const double pixels = double(in.w) * double(in.h);
         if (pixels > double(args_.max_pixels))
-            return error(res, 422,
-                         std::to_string(in.w) + "x" + std::to_string(in.h) + " is more than " +
-                             "--max-pixels (" + std::to_string(args_.max_pixels) + " pixels)",
-                         "max_pixels",
-                         ", \"width\": " + std::to_string(in.w) +
-                             ", \"height\": " + std::to_string(in.h) +
-                             ", \"max_pixels\": " + std::to_string(args_.max_pixels));
+            return json_error(
+                422,
+                std::to_string(in.w) + "x" + std::to_string(in.h) + " is more than --max-pixels (" +
+                    std::to_string(args_.max_pixels) + " pixels)",
+                "max_pixels",
+                ", \"width\": " + std::to_string(in.w) + ", \"height\": " + std::to_string(in.h) +
+                    ", \"max_pixels\": " + std::to_string(args_.max_pixels));
         Result<OutSize> size = check_input(model, in, fmt, body->size());
         if (!size.ok())
-            return error(res, 422, size.status().message(),
-                         size.status().code() == StatusCode::kOutOfMemory ? "max_memory" : "");
+            return json_error(422, size.status().message(),
+                              size.status().code() == StatusCode::kOutOfMemory ? "max_memory" : "");
 
-        // The work itself, on a worker; the result comes back through these locals, which
-        // outlive the job (a cancelled job never starts; a started one is waited for).
+        // The work itself, on a worker; the result comes back through this shared slot, which
+        // outlives the job (a cancelled job never starts; a started one is waited for).
         auto result = std::make_shared<Result<std::vector<uint8_t>>>(
             make_status(StatusCode::kInternal, "not run"));
-        // The job keeps its own copy of the body: after a timeout the request may be gone while
-        // a started job still runs.
+        // The job keeps its own copy of the image: after a timeout the request may be gone
+        // while a started job still runs.
         auto job =
             queue_.submit([&model, fmt, result, keep = std::make_shared<std::string>(*body)] {
                 const uint8_t* data = reinterpret_cast<const uint8_t*>(keep->data());
@@ -365,28 +359,30 @@ class Server {
                 *result = encode_image(fmt, out.value());
             });
         if (job == nullptr) {
-            res.set_header("Retry-After", "1");
-            return error(res, 503,
-                         "the server is busy: " + std::to_string(args_.max_queue) +
-                             " requests already wait (--max-queue); retry later",
-                         "max_queue");
+            HttpResponse res = json_error(503,
+                                          "the server is busy: " + std::to_string(args_.max_queue) +
+                                              " requests already wait (--max-queue); retry later",
+                                          "max_queue");
+            res.headers.emplace_back("Retry-After", "1");
+            return res;
         }
         if (!queue_.wait(job, std::chrono::seconds(args_.timeout_s)))
-            return error(res, 504,
-                         "not done within --timeout (" + std::to_string(args_.timeout_s) + " s)",
-                         "timeout");
+            return json_error(
+                504, "not done within --timeout (" + std::to_string(args_.timeout_s) + " s)",
+                "timeout");
         if (!result->ok()) {
             const Status& st = result->status();
-            return error(res,
-                         st.code() == StatusCode::kInternal      ? 500
-                         : st.code() == StatusCode::kOutOfMemory ? 503
-                                                                 : 422,
-                         st.message());
+            return json_error(st.code() == StatusCode::kInternal      ? 500
+                              : st.code() == StatusCode::kOutOfMemory ? 503
+                                                                      : 422,
+                              st.message());
         }
-        t_pixels = static_cast<uint64_t>(pixels);
         const std::vector<uint8_t>& out = result->value();
-        res.set_content(reinterpret_cast<const char*>(out.data()), out.size(),
-                        fmt == ImageFormat::kJpeg ? "image/jpeg" : "image/png");
+        HttpResponse res;
+        res.content_type = fmt == ImageFormat::kJpeg ? "image/jpeg" : "image/png";
+        res.body.assign(reinterpret_cast<const char*>(out.data()), out.size());
+        res.pixels = static_cast<uint64_t>(pixels);
+        return res;
     }
 
     const ServeArgs args_;
@@ -429,6 +425,7 @@ int serve_main(int argc, const char* const* argv) {
 
     Options opt;
     opt.num_threads = a.threads;
+    opt.precision = a.bf16 ? Precision::kBf16 : Precision::kFp32;
     opt.max_isa = a.isa;
     opt.max_memory_bytes = a.max_memory;
     if (opt.max_memory_bytes == 0) {

@@ -5,7 +5,7 @@
 # Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
 
-packages=(build-essential cmake ninja-build pkgconf libpng-dev libjpeg62-turbo-dev libcpp-httplib-dev
+packages=(build-essential cmake ninja-build pkgconf libpng-dev libjpeg62-turbo-dev
           libgtest-dev libbenchmark-dev)
 if [ "${1:-all}" != build ]; then
     packages+=(clang clang-format libclang-rt-14-dev python3 python3-numpy python3-torch python3-skimage python3-pil)
