@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan, no threads) in build-fuzz and runs each for
 # SECONDS, starting from the committed seed corpora (new inputs go to a scratch folder, never
 # into the repository), then the converter's mutation loop for the same time.
-#   bash fuzz/run_fuzz.sh SECONDS [TARGET...]       TARGET: lcw npy image args converter
+#   bash fuzz/run_fuzz.sh SECONDS [TARGET...]       TARGET: lcw npy image args http converter
 # Prints executions per target; exits non-zero on any finding (crash inputs are left in
 # $LUCENT_FUZZ_OUT, default /tmp/lucent-fuzz).
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: run_fuzz.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(lcw npy image args converter)
+[ ${#targets[@]} -gt 0 ] || targets=(lcw npy image args http converter)
 out=${LUCENT_FUZZ_OUT:-/tmp/lucent-fuzz}
 mkdir -p "$out"
 
