@@ -8,7 +8,9 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkgconf libpng-dev libjpeg62-turbo-dev
           libgtest-dev libbenchmark-dev)
 if [ "${1:-all}" != build ]; then
-    packages+=(clang clang-format libclang-rt-14-dev python3 python3-numpy python3-torch python3-skimage python3-pil)
+    packages+=(clang clang-format libclang-rt-14-dev python3 python3-numpy python3-torch python3-skimage python3-pil
+               python3-dev python3-venv python3-pip python3-setuptools python3-wheel pybind11-dev
+               python3-pytest python3-dask python3-distributed)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,8 @@
 # installs what Lucent needs from Debian's packages, builds with warnings as errors, runs the
 # whole suite under the default ISA, LUCENT_MAX_ISA=avx2 and LUCENT_MAX_ISA=scalar, checks
 # that no ISA translation unit exports weak or inline symbols, installs to a temporary prefix
-# and builds the examples against it (tests/check_install.sh), checks formatting, and runs
+# and builds the examples against it (tests/check_install.sh), installs the Python package
+# into a venv and runs its tests (tests/python_pkg, pytest), checks formatting, and runs
 # the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs every fuzz target
 # (fuzz/) for 15 seconds. .ci/run calls this.
 set -euo pipefail
@@ -42,6 +43,12 @@ done < build-ci/isa_sources.txt
 echo "== install, public headers, examples against the installed prefix"
 bash tests/check_install.sh build-ci
 
+echo "== Python package: pip install into a venv, then its tests (pytest) against the CLI"
+rm -rf build-ci/venv
+/usr/bin/python3 -m venv --system-site-packages build-ci/venv
+build-ci/venv/bin/python -m pip install -q --no-build-isolation ./python
+(cd tests/python_pkg && LUCENT_BIN="$PWD/../../build-ci/lucent" ../../build-ci/venv/bin/python -m pytest -q -p no:cacheprovider .)
+
 echo "== clang-format"
 git ls-files '*.cpp' '*.h' '*.hpp' '*.c' | xargs clang-format --dry-run --Werror
 
@@ -56,6 +63,6 @@ echo "== fuzz targets, 15 s each (ASan + UBSan; fuzz/run_fuzz.sh SECONDS for lon
 bash fuzz/run_fuzz.sh 15
 
 echo "== all checks passed"
-# The nine stages above (build, three test rounds, ISA symbols, install, format, sanitizers,
-# fuzzing); set -e ends the script at the first that fails.
-echo "stages: 9 passed, 0 failed"
+# The ten stages above (build, three test rounds, ISA symbols, install, Python package, format,
+# sanitizers, fuzzing); set -e ends the script at the first that fails.
+echo "stages: 10 passed, 0 failed"
