@@ -13,7 +13,6 @@
 #include "engine/format_bytes.h"
 #include "engine/memory_info.h"
 #include "engine/threading.h"
-#include "models/ssr.h"
 #include "ops/dispatch.h"
 #include "weights/weight_file.h"
 
@@ -121,9 +120,12 @@ Result<std::unique_ptr<Model::Impl>> build(const weights::WeightFile& wf, const 
     }
     LUCENT_ASSIGN_OR_RETURN(impl->graph,
                             models::load_graph(wf, ops::kernels_for(impl->isa), gopts));
-    impl->kind = wf.kind() == weights::GraphKind::kSsr ? ModelKind::kSsr : ModelKind::kRed;
-    if (impl->kind == ModelKind::kSsr)
-        impl->scale = static_cast<const models::Ssr&>(*impl->graph).config().scale;
+    // The compact SR graph upscales: for the API it is an SSR-kind (upscaling) model.
+    impl->kind = wf.kind() == weights::GraphKind::kRed ? ModelKind::kRed : ModelKind::kSsr;
+    impl->scale = impl->graph->scale();
+    impl->graph_name = wf.kind() == weights::GraphKind::kCompact ? "compact"
+                       : wf.kind() == weights::GraphKind::kSsr   ? "SSR"
+                                                                 : "RED";
     return impl;
 }
 
@@ -236,6 +238,7 @@ int64_t Model::out_channels() const { return impl_->graph->out_channels(); }
 Isa Model::isa() const { return impl_->isa; }
 int32_t Model::num_threads() const { return resolve_threads(impl_->options.num_threads); }
 const std::string& Model::name() const { return impl_->name; }
+const char* Model::graph() const { return impl_->graph_name; }
 const Options& Model::options() const { return impl_->options; }
 
 void Model::release_working_memory() const { impl_->plans.clear(); }

@@ -15,6 +15,7 @@ struct Model::Impl {
     std::unique_ptr<models::Graph> graph;
     ModelKind kind = ModelKind::kSsr;
     int64_t scale = 1;
+    const char* graph_name = "SSR";  // "SSR", "RED" or "compact"
     Isa isa = Isa::kScalar;
     Options options;
     std::string name;

@@ -2,13 +2,17 @@
 """Converts a PyTorch checkpoint (.pth/.pt, zip or legacy format) or a .safetensors file into
 Lucent's weight format (weights/FORMAT.md).
 
-    python3 converters/convert.py IN OUT [--graph ssr|red]
+    python3 converters/convert.py IN OUT [--graph ssr|red|compact] [--act lrelu|relu]
+    python3 converters/convert.py MODEL.param OUT [--bin MODEL.bin]      (ncnn models)
 
 No pickle code is executed and PyTorch is not needed: checkpoint_reader.py reads the files with
 an allow-list unpickler. The state dict is taken from `params_ema` (preferred), `params`,
 `state_dict` or `model`, or the top level; `module.` / `netG.` prefixes are stripped. SSR accepts
 the BasicSR, original-ESRGAN and oldest `model.N` layouts; every hyper-parameter is inferred
-from the tensors (RED's pyramid bins come from a `config` entry beside the weights). float16
+from the tensors (RED's pyramid bins come from a `config` entry beside the weights). Compact SR
+models (Real-ESRGAN's SRVGGNetCompact: body.N keys) are detected from their keys. ncnn models
+(a text .param and its .bin) are read by ncnn_reader.py, which recognises the compact and RRDBNet
+graphs from the blob graph and refuses anything else by layer. float16
 tensors stay float16; bfloat16 becomes float32. Exit status 0 on success, 1 with a message on
 any problem; OUT is written atomically or not at all.
 """
@@ -21,7 +25,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoint_reader  # noqa: E402
+import compact_layout  # noqa: E402
 import lcw  # noqa: E402
+import ncnn_reader  # noqa: E402
 import red_layout  # noqa: E402
 import ssr_layout  # noqa: E402
 from layout_check import ConvertError  # noqa: E402
@@ -66,8 +72,10 @@ def detect_graph(sd):
         return "red"
     if "conv_first.weight" in sd or "model.0.weight" in sd:
         return "ssr"
-    raise ConvertError("cannot tell the graph: no conv_first / model.0 (SSR) or enc0 (RED) weights; "
-                       "pass --graph")
+    if compact_layout.is_compact(sd):
+        return "compact"
+    raise ConvertError("cannot tell the graph: no conv_first / model.0 (SSR), enc0 (RED) or body.N (compact) "
+                       "weights; pass --graph")
 
 
 def to_storable(name, arr):
@@ -78,13 +86,54 @@ def to_storable(name, arr):
     raise ConvertError(f"tensor {name} has dtype {arr.dtype}; only floating-point weights are supported")
 
 
-def prepare(src, graph=None):
+MAX_NCNN_PARAM = 16 << 20
+MAX_NCNN_BIN = 4 << 30
+
+
+def read_ncnn(param, bin_path=None):
+    """(graph, layout, meta, tensors) of an ncnn .param and its .bin (beside it by default)."""
+    if bin_path is None:
+        bin_path = param[:-len(".param")] + ".bin"
+    if os.path.getsize(param) > MAX_NCNN_PARAM:
+        raise ConvertError(f"the .param file is over {MAX_NCNN_PARAM >> 20} MiB; not a model description")
+    if os.path.getsize(bin_path) > MAX_NCNN_BIN:
+        raise ConvertError(f"{bin_path} is over {MAX_NCNN_BIN >> 30} GiB")
+    with open(param, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise ConvertError("the .param file is not ASCII text (binary .param.bin files are not read)") from None
+    with open(bin_path, "rb") as f:
+        data = f.read()
+    graph, meta, tensors = ncnn_reader.convert(text, data)
+    return graph, "ncnn", meta, tensors
+
+
+def prepare(src, graph=None, act=None, bin_path=None):
     """Reads a checkpoint: (graph, layout, hyper-parameters, {canonical name: array}) in the
     graph's tensor order, checked; what convert() writes, and what audit.py loads into PyTorch."""
+    if src.endswith(".param"):
+        graph_found, layout, meta, tensors = read_ncnn(src, bin_path)
+        if graph is not None and graph != graph_found:
+            raise ConvertError(f"the ncnn model is {graph_found}, not {graph}")
+        shapes = (ssr_layout.expected_shapes(meta) if graph_found == "ssr"
+                  else compact_layout.expected_shapes(meta))
+        from layout_check import check_exact
+        check_exact(tensors, shapes, graph_found)
+        ordered = {k: to_storable(k, tensors[k]) for k in shapes}
+        for k, t in ordered.items():
+            if not np.all(np.isfinite(t)):
+                raise ConvertError(f"tensor {k} holds NaN or infinity")
+        return graph_found, layout, dict(meta), ordered
     obj = checkpoint_reader.load(src)
     sd, config = unwrap(obj)
     graph = graph or detect_graph(sd)
-    if graph == "ssr":
+    if graph == "compact":
+        layout = "real-esrgan compact"
+        meta, tensors = compact_layout.convert(sd, act)
+        shapes = compact_layout.expected_shapes(meta)
+    elif graph == "ssr":
         layout, meta, tensors = ssr_layout.convert(sd)
         shapes = ssr_layout.expected_shapes(meta)
     else:
@@ -98,8 +147,8 @@ def prepare(src, graph=None):
     return graph, layout, dict(meta), ordered
 
 
-def convert(src, dst, graph=None):
-    graph, layout, meta, ordered = prepare(src, graph)
+def convert(src, dst, graph=None, act=None, bin_path=None):
+    graph, layout, meta, ordered = prepare(src, graph, act, bin_path)
     meta["source"] = os.path.basename(src)[:200].encode("ascii", "replace").decode("ascii")
     meta["converter"] = f"lucent-convert {VERSION}"
     lcw.write(dst, graph, meta, ordered)
@@ -110,11 +159,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
     ap.add_argument("output")
-    ap.add_argument("--graph", choices=("ssr", "red"), help="graph kind (detected when omitted)")
+    ap.add_argument("--graph", choices=("ssr", "red", "compact"), help="graph kind (detected when omitted)")
+    ap.add_argument("--act", choices=("prelu", "lrelu", "relu"),
+                    help="a compact model's activation when its checkpoint has no PReLU slopes (default lrelu)")
+    ap.add_argument("--bin", help="an ncnn model's .bin (default: beside the .param)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        graph, layout, meta = convert(args.input, args.output, args.graph)
+        graph, layout, meta = convert(args.input, args.output, args.graph, args.act, args.bin)
     except (checkpoint_reader.CheckpointError, ConvertError) as e:
         print(f"convert.py: {args.input}: {e}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ import numpy as np
 
 MAGIC = b"LCW1"
 VERSION = 1
-KINDS = {"ssr": 1, "red": 2}
+KINDS = {"ssr": 1, "red": 2, "compact": 3}
 DTYPES = {np.dtype("<f4"): 1, np.dtype("<f2"): 2}  # bfloat16 (3) is widened to float32 on load
 HEADER = struct.Struct("<4sIIIIIQQQQII")
 assert HEADER.size == 64

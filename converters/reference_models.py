@@ -221,3 +221,34 @@ class RED(nn.Module):
         d1 = lrelu(self.up(a))
         d0 = lrelu(self.dec1(d1)) + e0
         return torch.sigmoid(self.out(d0))[:, :, :h, :w]
+
+
+class Compact(nn.Module):
+    """SRVGGNetCompact (Real-ESRGAN's realesr-animevideov3 / realesr-general-x4v3 network), from
+    docs/GRAPHS.md "Compact": conv 3x3 in -> nf, act, num_conv x (conv nf -> nf, act), conv
+    nf -> out * s * s, pixel shuffle by s, plus the input upsampled by s (nearest). act is
+    "prelu" (one slope per channel), "lrelu" (slope 0.1) or "relu". Keys body.N.* as Real-ESRGAN's."""
+
+    def __init__(self, in_ch=3, out_ch=3, nf=64, num_conv=16, scale=4, act="prelu"):
+        super().__init__()
+        self.scale = scale
+
+        def activation():
+            if act == "prelu":
+                return nn.PReLU(num_parameters=nf)
+            if act == "lrelu":
+                return nn.LeakyReLU(negative_slope=0.1)
+            return nn.ReLU()
+
+        layers = [nn.Conv2d(in_ch, nf, 3, 1, 1), activation()]
+        for _ in range(num_conv):
+            layers += [nn.Conv2d(nf, nf, 3, 1, 1), activation()]
+        layers.append(nn.Conv2d(nf, out_ch * scale * scale, 3, 1, 1))
+        self.body = nn.ModuleList(layers)
+        self.upsampler = nn.PixelShuffle(scale)
+
+    def forward(self, x):
+        out = x
+        for layer in self.body:
+            out = layer(out)
+        return self.upsampler(out) + F.interpolate(x, scale_factor=self.scale, mode="nearest")

@@ -1,6 +1,7 @@
 #include "models/graph.h"
 
 #include "engine/threading.h"
+#include "models/compact.h"
 #include "models/red.h"
 #include "models/ssr.h"
 #include "ops/elementwise.h"
@@ -95,6 +96,10 @@ Status StreamRun::run(const ops::Context& ctx, const RowSource& source, const Ro
 
 Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,
                                           const GraphOptions& opts) {
+    if (wf.kind() == weights::GraphKind::kCompact) {
+        LUCENT_ASSIGN_OR_RETURN(std::unique_ptr<Compact> m, Compact::create(wf, k, opts));
+        return std::unique_ptr<Graph>(std::move(m));
+    }
     if (wf.kind() == weights::GraphKind::kSsr) {
         Result<std::unique_ptr<Ssr>> m = Ssr::create(wf, k, opts);
         if (!m.ok()) return m.status();

@@ -1,5 +1,5 @@
-// The interface both fixed graphs (models/ssr.h, models/red.h) implement, and small helpers
-// they share. A Graph is immutable after create(); run() is const and may be called from
+// The interface the graphs (models/ssr.h, models/red.h, models/compact.h) implement, and small
+// helpers they share. A Graph is immutable after create(); run() is const and may be called from
 // several threads at once (each call plans its own activations).
 #pragma once
 
@@ -75,6 +75,8 @@ class Graph {
     virtual ~Graph() = default;
     virtual int64_t in_channels() const = 0;
     virtual int64_t out_channels() const = 0;
+    // Output size / input size (1 for enhancement).
+    virtual int64_t scale() const = 0;
     // Output shape for an input shape, or kInvalidArgument naming what is wrong with it.
     virtual Status output_shape(const Shape& in, Shape* out) const = 0;
     // out must have output_shape(in.shape). Checks both tensors, then runs the images of the
@@ -105,7 +107,7 @@ class Graph {
                                                             int threads, StreamMode mode) const = 0;
 };
 
-// Builds the graph a weight file describes (SSR or RED), with weights packed for `k`.
+// Builds the graph a weight file describes (SSR, RED or compact), with weights packed for `k`.
 Result<std::unique_ptr<Graph>> load_graph(const weights::WeightFile& wf, const ops::KernelTable& k,
                                           const GraphOptions& opts);
 

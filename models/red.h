@@ -33,6 +33,7 @@ class Red final : public Graph {
 
     int64_t in_channels() const override { return cfg_.in_ch; }
     int64_t out_channels() const override { return cfg_.out_ch; }
+    int64_t scale() const override { return 1; }
     Status output_shape(const Shape& in, Shape* out) const override;
     // Its streams pass over the image three times, but with the encoder's outputs kept
     // (StreamMode::kKeep) the later passes compute no encoder again, and that kept stream runs

@@ -35,6 +35,7 @@ class Ssr final : public Graph {
 
     int64_t in_channels() const override { return cfg_.in_ch; }
     int64_t out_channels() const override { return cfg_.out_ch; }
+    int64_t scale() const override { return cfg_.scale; }
     Status output_shape(const Shape& in, Shape* out) const override;
     bool prefers_whole_image() const override { return cfg_.channel_attention; }
 

@@ -73,27 +73,6 @@ class SsrStreamBuilder : public StreamBuilder {
         };
         return s_.add_node(std::move(n));
     }
-
-    // Nearest x r (up = true) or pixel shuffle by r of in_ring into out_ring.
-    int resample(const std::string& name, bool nearest, int64_t r, int in_ring, int producer,
-                 int out_ring) {
-        StreamNode n = node_into(name, out_ring);
-        n.inputs.push_back({producer, divided_rows(r), -1});
-        Stream* s = &s_;
-        n.run = [s, nearest, r, in_ring, out_ring](const ops::Context& ctx, int64_t y0, int64_t y1,
-                                                   float*) {
-            const RowRing& in = s->ring(in_ring);
-            const ConstRows src = in.all_rows(y0 / r, (y1 - 1) / r + 1);
-            const Rows dst = s->ring(out_ring).all_rows(y0, y1);
-            if (nearest) {
-                ops::upsample_nearest_rows(ctx, src, r, dst);
-            } else {
-                ops::pixel_shuffle_rows(ctx, src, r, dst);
-            }
-            return Status();
-        };
-        return s_.add_node(std::move(n));
-    }
 };
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "engine/threading.h"
 #include "ops/conv_bf16.h"
 #include "ops/elementwise.h"
+#include "ops/pixel_shuffle.h"
+#include "ops/upsample.h"
 
 namespace lucent::models {
 
@@ -189,6 +191,26 @@ ops::PackedRows packed_rows(const RowRing& ring, int64_t w, int64_t cp, int64_t 
 }
 
 }  // namespace
+
+int StreamBuilder::resample(const std::string& name, bool nearest, int64_t r, int in_ring,
+                            int producer, int out_ring) {
+    StreamNode n = node_into(name, out_ring);
+    n.inputs.push_back({producer, divided_rows(r), -1});
+    Stream* s = &s_;
+    n.run = [s, nearest, r, in_ring, out_ring](const ops::Context& ctx, int64_t y0, int64_t y1,
+                                               float*) {
+        const RowRing& in = s->ring(in_ring);
+        const ConstRows src = in.all_rows(y0 / r, (y1 - 1) / r + 1);
+        const Rows dst = s->ring(out_ring).all_rows(y0, y1);
+        if (nearest) {
+            ops::upsample_nearest_rows(ctx, src, r, dst);
+        } else {
+            ops::pixel_shuffle_rows(ctx, src, r, dst);
+        }
+        return Status();
+    };
+    return s_.add_node(std::move(n));
+}
 
 StreamNode StreamBuilder::node_into(const std::string& name, int out_ring) const {
     StreamNode n;

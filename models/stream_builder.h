@@ -69,6 +69,9 @@ class StreamBuilder {
     // out = a * x + b * y over nc channels (x, y: channel 0.. of their rings, same rows).
     int axpby(const std::string& name, int x_ring, const std::vector<int>& x_nodes, float a,
               int y_ring, const std::vector<int>& y_nodes, float b, int out_ring, int64_t nc);
+    // Nearest upsampling (nearest = true) or pixel shuffle by r of in_ring into out_ring.
+    int resample(const std::string& name, bool nearest, int64_t r, int in_ring, int producer,
+                 int out_ring);
     // Channels [0, nc) of in_ring copied to channels [0, nc) of out_ring.
     int copy(const std::string& name, int in_ring, int producer, int out_ring, int64_t nc);
     // The input rows, pulled from the run's source.

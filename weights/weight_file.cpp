@@ -157,7 +157,7 @@ Status WeightFile::parse_tables() {
            h.read(&reserved) && h.read(&table_size) && h.read(&data_offset) && h.read(&data_size) &&
            h.read(&file_size) && h.read(&crc) && h.read(&reserved2));
     if (version != 1) return error("unsupported format version " + std::to_string(version));
-    if (kind != 1 && kind != 2) return error("unknown graph kind " + std::to_string(kind));
+    if (kind < 1 || kind > 3) return error("unknown graph kind " + std::to_string(kind));
     kind_ = static_cast<GraphKind>(kind);
     if (file_size != size)
         return error("header says " + std::to_string(file_size) + " bytes but the file has " +

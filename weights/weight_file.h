@@ -13,7 +13,7 @@
 
 namespace lucent::weights {
 
-enum class GraphKind : uint32_t { kSsr = 1, kRed = 2 };
+enum class GraphKind : uint32_t { kSsr = 1, kRed = 2, kCompact = 3 };
 enum class DType : uint8_t { kF32 = 1, kF16 = 2, kBF16 = 3 };
 
 struct TensorEntry {

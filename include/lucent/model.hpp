@@ -111,7 +111,10 @@ class Model {
     Isa isa() const;                  // kernel tier in use
     int32_t num_threads() const;      // threads each run uses (Options::num_threads resolved)
     const std::string& name() const;  // the file path, or "embedded default ... model"
-    const Options& options() const;   // as given at load
+    // The network: "SSR" (RRDBNet), "compact" (SRVGGNetCompact; an upscaling, kSsr-kind model)
+    // or "RED".
+    const char* graph() const;
+    const Options& options() const;  // as given at load
 
     // Output dims for input dims; kInvalidArgument names what is wrong with them.
     Status output_dims(const Dims& in, Dims* out) const;
