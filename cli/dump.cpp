@@ -65,8 +65,10 @@ Status LayerDump::finish(const Model& model, const std::string& input) {
     LUCENT_RETURN_IF_ERROR(first_error_);
     std::string j =
         "{\n  \"lucent\": " + json_string(version()) +
-        ",\n  \"model\": " + json_string(model.name()) +
-        ",\n  \"graph\": " + json_string(model.kind() == ModelKind::kSsr ? "ssr" : "red") +
+        ",\n  \"model\": " + json_string(model.name()) + ",\n  \"graph\": " +
+        json_string(std::string(model.graph()) == "compact" ? "compact"
+                    : model.kind() == ModelKind::kSsr       ? "ssr"
+                                                            : "red") +
         ",\n  \"input\": " + json_string(input) + ",\n  \"precision\": \"fp32\",\n  \"tier\": " +
         json_string(model.options().reference ? "reference" : isa_name(model.isa())) +
         ",\n  \"threads\": " + std::to_string(model.num_threads()) + ",\n  \"layers\": [\n";

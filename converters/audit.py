@@ -62,7 +62,10 @@ def load_torch():
 
 
 def build_reference(torch, rm, graph, meta, tensors):
-    if graph == "ssr":
+    if graph == "compact":
+        model = rm.Compact(in_ch=meta["in_ch"], out_ch=meta["out_ch"], nf=meta["nf"], num_conv=meta["num_conv"],
+                           scale=meta["scale"], act=meta["act"])
+    elif graph == "ssr":
         nearest = meta["upsampler"] == "nearest"
         scale = 1
         for r in meta["up_factors"]:
@@ -164,7 +167,7 @@ def to_u8(x):
 def audit(args):
     torch, rm = load_torch()
     graph, meta, tensors = load_weights(args.checkpoint)
-    command = "upscale" if graph == "ssr" else "enhance"
+    command = "enhance" if graph == "red" else "upscale"
     with tempfile.TemporaryDirectory(prefix="lucent-audit-") as tmp:
         model_path = args.model
         if model_path is None and args.checkpoint.endswith(".lcw"):
@@ -191,7 +194,9 @@ def audit(args):
                                  f"the .lcw and the checkpoint describe different models")
             got = np.load(os.path.join(dump_dir, layer["file"]))
             want = ref[name]
-            if layer["op"].endswith("+lrelu"):
+            # SSR reports a conv with its fused LeakyReLU under the conv's name (PyTorch's conv output
+            # is before it); the compact graph names the activation module itself.
+            if layer["op"].endswith("+lrelu") and graph != "compact":
                 want = np.where(want > 0, want, want * np.float32(0.2)).astype(np.float32)
             if got.shape != want.shape:
                 raise AuditError(f"layer '{name}': Lucent gives {list(got.shape)}, PyTorch {list(want.shape)}: "
@@ -209,6 +214,8 @@ def audit(args):
                 bad_pair = (got, want)
         expected = [n for n, m in model.named_modules() if n and isinstance(m, torch.nn.Conv2d) and
                     not n.endswith((".fc1", ".fc2", ".sa"))]
+        if graph == "compact":  # each conv but the last is reported through its activation
+            expected = [f"body.{int(n.split('.')[1]) + 1}" for n in expected[:-1]] + expected[-1:]
         reported = {r["layer"] for r in rows}
         missing = [n for n in expected if n not in reported]
         if missing:

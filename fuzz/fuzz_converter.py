@@ -6,7 +6,10 @@ ConvertError (the one-line refusals); anything else, including MemoryError, is a
 saved under the findings folder and counted.
 
 Zip seeds are mutated structure-aware: the bytes of data.pkl or of one storage are mutated and
-the archive re-packed, since zip's own CRCs would otherwise reject nearly every mutant.
+the archive re-packed, since zip's own CRCs would otherwise reject nearly every mutant. A third
+of the rounds take an ncnn seed pair from fuzz/corpus/ncnn (a .param and its .bin) instead and
+mutate the text line- and token-wise (dropped, repeated and swapped lines, numbers replaced by
+interesting values) or the .bin's bytes.
 
     python3 fuzz/fuzz_converter.py SECONDS [--seed N] [--findings DIR]
 """
@@ -58,6 +61,38 @@ def mutate_bytes(rng, b):
     return bytes(b)
 
 
+INTERESTING_TEXT = ["0", "1", "-1", "3", "64", "65536", "2147483647", "99999999999", "-23310", "1e30", "nan",
+                    "-23300=0", "-23301=3,1,2", "0=1", "9=2", "1=4.0"]
+
+
+def mutate_param(rng, text):
+    lines = text.splitlines()
+    for _ in range(rng.randint(1, 4)):
+        if len(lines) < 3:
+            break
+        i = rng.randrange(2, len(lines))
+        op = rng.randrange(6)
+        if op == 0:
+            del lines[i]
+        elif op == 1:
+            lines.insert(i, lines[rng.randrange(2, len(lines))])
+        elif op == 2:
+            j = rng.randrange(2, len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+        else:
+            tok = lines[i].split()
+            k = rng.randrange(len(tok))
+            if op == 3 and "=" in tok[k]:
+                key = tok[k].split("=", 1)[0]
+                tok[k] = key + "=" + rng.choice(INTERESTING_TEXT)
+            elif op == 4:
+                tok[k] = rng.choice(INTERESTING_TEXT + [t for t in tok])
+            else:
+                tok.insert(k, rng.choice(INTERESTING_TEXT))
+            lines[i] = " ".join(tok)
+    return "\n".join(lines) + "\n"
+
+
 def mutate(rng, seed):
     if seed[:4] == b"PK\x03\x04" and rng.random() < 0.8:
         with zipfile.ZipFile(io.BytesIO(seed)) as z:
@@ -93,17 +128,35 @@ def main():
     rng = random.Random(args.seed)
     corpus_dir = os.path.join(ROOT, "fuzz", "corpus", "pth")
     seeds = [open(os.path.join(corpus_dir, n), "rb").read() for n in sorted(os.listdir(corpus_dir))]
+    ncnn_dir = os.path.join(ROOT, "fuzz", "corpus", "ncnn")
+    pairs = [(open(os.path.join(ncnn_dir, n), encoding="ascii").read(),
+              open(os.path.join(ncnn_dir, n[:-6] + ".bin"), "rb").read())
+             for n in sorted(os.listdir(ncnn_dir)) if n.endswith(".param")]
     work = tempfile.mkdtemp(prefix="lucent-fuzz-conv-")
     src, dst = os.path.join(work, "in.pth"), os.path.join(work, "out.lcw")
+    param, binary = os.path.join(work, "in.param"), os.path.join(work, "in.bin")
     execs = findings = refused = 0
     deadline = time.monotonic() + args.seconds
     while time.monotonic() < deadline:
-        data = mutate(rng, rng.choice(seeds))
-        with open(src, "wb") as f:
-            f.write(data)
+        target = src
+        if pairs and rng.random() < 1 / 3:
+            text, bin_data = rng.choice(pairs)
+            if rng.random() < 0.6:
+                text = mutate_param(rng, text)
+            else:
+                bin_data = mutate_bytes(rng, bin_data)
+            with open(param, "w", encoding="ascii", errors="replace") as f:
+                f.write(text)
+            with open(binary, "wb") as f:
+                f.write(bin_data)
+            data, target = text.encode("ascii", "replace") + b"\n--bin--\n" + bin_data, param
+        else:
+            data = mutate(rng, rng.choice(seeds))
+            with open(src, "wb") as f:
+                f.write(data)
         execs += 1
         try:
-            convert.convert(src, dst, None)
+            convert.convert(target, dst, None)
         except (checkpoint_reader.CheckpointError, ConvertError):
             refused += 1
         except Exception:  # noqa: BLE001 - every other exception is a finding

@@ -7,6 +7,7 @@
 
 #include "ops/activation.h"
 #include "ops/elementwise.h"
+#include "ops/prelu.h"
 #include "ops/ref.h"
 #include "tests/util/compare.h"
 #include "tests/util/guarded.h"
@@ -90,6 +91,47 @@ TEST_P(ElementwiseTest, ArithmeticMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, ElementwiseTest, ::testing::ValuesIn(test::all_isas()),
                          test::IsaName());
+
+// PReLU (the compact SR graph's activation): one slope per channel, in place or not, on every
+// edge shape, against its definition; row windows give the same values as the whole tensor.
+TEST(Prelu, MatchesItsDefinitionOnEveryShape) {
+    const uint32_t seed = test::test_seed();
+    LUCENT_SCOPED_SEED(seed);
+    Rng rng(seed);
+    const ops::Context ctx = test::context_for(Isa::kScalar, 2);
+    for (const Shape& s : edge_shapes()) {
+        SCOPED_TRACE(s.str());
+        Guarded in(s), got(s);
+        rng.fill_edgy(in.data(), in.numel());
+        std::vector<float> slopes(static_cast<size_t>(s.c));
+        rng.fill_edgy(slopes.data(), s.c);
+        ASSERT_TRUE(ops::prelu(ctx, in.cview(), slopes.data(), got.view()).ok());
+        EXPECT_TRUE(got.intact());
+        const int64_t plane = s.h * s.w;
+        for (int64_t i = 0; i < in.numel(); ++i) {
+            const float x = in.data()[i], a = slopes[static_cast<size_t>((i / plane) % s.c)];
+            ASSERT_EQ(got.data()[i], x > 0.0f ? x : a * x) << i;
+        }
+        if (s.n == 1 && s.h > 2) {  // a window of rows [1, h - 1), in place
+            Guarded win(s);
+            std::copy(in.data(), in.data() + in.numel(), win.data());
+            Rows r = rows_of(win.view());
+            r.data = win.data() + r.w;
+            r.row0 = 1;
+            r.rows = s.h - 2;
+            ops::prelu_rows(ctx, r, slopes.data());
+            for (int64_t c = 0; c < s.c; ++c)
+                for (int64_t y = 1; y < s.h - 1; ++y)
+                    for (int64_t x = 0; x < s.w; ++x) {
+                        const int64_t i = c * plane + y * s.w + x;
+                        ASSERT_EQ(win.data()[i], got.data()[i]);
+                    }
+        }
+    }
+    EXPECT_FALSE(ops::prelu(ctx, Guarded(Shape{1, 2, 2, 2}).cview(), nullptr,
+                            Guarded(Shape{1, 2, 2, 2}).view())
+                     .ok());
+}
 
 TEST(ElementwiseErrors, RejectMismatchedShapes) {
     const auto ctx = test::context_for(Isa::kScalar);

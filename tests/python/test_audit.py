@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from common import CONVERT, LUCENT, ROOT, TempDir, run_convert
-from reference_models import RED, SSR
+from reference_models import RED, SSR, Compact
 
 AUDIT = os.path.join(ROOT, "converters", "audit.py")
 
@@ -62,6 +62,8 @@ class Audit(unittest.TestCase):
             ("red.pth", RED(c0=8, c1=8, c2=16, bins=(1, 2, 3, 6), reduction=4), lambda sd: {"params": sd}),
             ("red_nobins.pth", RED(c0=4, c1=8, c2=8, bins=(), reduction=4),
              lambda sd: {"params": sd, "config": {"ppm_bins": []}}),
+            ("compact_prelu.pth", Compact(nf=8, num_conv=2, scale=4), lambda sd: {"params": sd}),
+            ("compact_lrelu.pth", Compact(nf=8, num_conv=1, scale=2, act="lrelu"), None),
         ]
         for name, module, wrap in cases:
             with self.subTest(model=name):
@@ -73,6 +75,8 @@ class Audit(unittest.TestCase):
                     self.assertIn("conv_up1", names)
                 if "_ca" in name:
                     self.assertIn("body.0.rdb2.ca", names)
+                if name.startswith("compact"):
+                    self.assertIn("body.3", names)
                 if name == "red.pth":
                     self.assertIn("ppm.stages.3", names)
                     self.assertIn("att", names)

@@ -160,6 +160,32 @@ class CompactEndToEnd(unittest.TestCase):
             self.assertLessEqual(float(np.abs(got - ref).max()), 2e-3, name)
 
 
+    def test_server_and_batch_run_it_like_the_cli(self):
+        from test_serve import Server, png_bytes
+        torch.manual_seed(6)
+        lcw = self.convert_pth(random_prelu(Compact(nf=8, num_conv=1, scale=3).eval(), 6))
+        img = (np.random.default_rng(6).random((10, 12, 3)) * 255).astype(np.uint8)
+        data = png_bytes(img)
+        with open(self.path("in.png"), "wb") as f:
+            f.write(data)
+        r = run_lucent("upscale", "--model", lcw, self.path("in.png"), self.path("cli.png"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.path("cli.png"), "rb") as f:
+            want = f.read()
+        srv = Server("--model", lcw, "--quiet")
+        try:
+            status, _, body = srv.request("POST", "/v1/upscale", data, {"Content-Type": "image/png"})
+            self.assertEqual(status, 200, body[:200])
+            self.assertEqual(body, want)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+        # Folder mode names outputs by the model's scale.
+        os.makedirs(self.path("batch"))
+        r = run_lucent("upscale", "--model", lcw, "-o", self.path("out"), self.path("in.png"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(self.path("out/in_x3.png")))
+
+
 class HostileNcnn(unittest.TestCase):
     def setUp(self):
         self.holder = TempDir()
