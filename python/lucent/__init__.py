@@ -29,7 +29,6 @@ Error = _lucent.Error
 version: str = _lucent.version
 
 _KINDS = {"upscale": 1, "enhance": 2}
-_GRAPHS = {1: "SSR", 2: "RED"}
 _DTYPES = (np.uint8, np.uint16, np.float32)
 
 
@@ -44,7 +43,8 @@ def _dtype_of(value, what: str) -> np.dtype:
 
 
 class Model:
-    """A loaded model: an SSR (upscaling) or RED (enhancement) network.
+    """A loaded model: an upscaling network (SSR / RRDBNet or the compact SRVGGNetCompact) or
+    the RED enhancement network.
 
     Args:
         path: a `.lcw` weight file (`converters/convert.py` makes one from `.pth` or
@@ -80,7 +80,7 @@ class Model:
         self._m = _lucent.Model(path or "", kind, int(threads), precision == "bf16", budget)
         if path is not None and task is not None and self._m.kind != kind:
             have = "upscale" if self._m.kind == 1 else "enhance"
-            raise ValueError(f"{path} holds a {_GRAPHS[self._m.kind]} ({have}) model, not one for task {task!r}")
+            raise ValueError(f"{path} holds a {self._m.graph} ({have}) model, not one for task {task!r}")
         self._precision = precision
 
     @property
@@ -90,8 +90,8 @@ class Model:
 
     @property
     def graph(self) -> str:
-        """The network family: 'SSR' (RRDBNet) or 'RED'."""
-        return _GRAPHS[self._m.kind]
+        """The network: 'SSR' (RRDBNet), 'compact' (SRVGGNetCompact, an upscaler) or 'RED'."""
+        return self._m.graph
 
     @property
     def scale(self) -> int:

@@ -76,6 +76,7 @@ class PyModel {
     int64_t in_channels() const { return model_->in_channels(); }
     int threads() const { return model_->num_threads(); }
     std::string name() const { return model_->name(); }
+    std::string graph() const { return model_->graph(); }
     std::string isa() const { return lucent::isa_name(model_->isa()); }
 
     py::tuple output_size(int64_t w, int64_t h, int32_t c) const {
@@ -170,6 +171,7 @@ PYBIND11_MODULE(_lucent, m) {
         .def_property_readonly("in_channels", &PyModel::in_channels)
         .def_property_readonly("threads", &PyModel::threads)
         .def_property_readonly("name", &PyModel::name)
+        .def_property_readonly("graph", &PyModel::graph)
         .def_property_readonly("isa", &PyModel::isa)
         .def("output_size", &PyModel::output_size)
         .def("run", &PyModel::run)

@@ -122,6 +122,17 @@ def test_a_converted_model_file_and_properties(tmp_path, lucent_bin):
         lucent.Model(str(lcw), task="enhance")
     e = lucent.Model(task="enhance")
     assert (e.graph, e.scale) == ("RED", 1)
+    from reference_models import Compact
+    compact_pth, compact_lcw = tmp_path / "c.pth", tmp_path / "c.lcw"
+    torch.save({"params": Compact(nf=8, num_conv=1, scale=2).eval().state_dict()}, compact_pth)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "converters", "convert.py"), str(compact_pth),
+                        str(compact_lcw)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    c = lucent.Model(str(compact_lcw))
+    assert (c.task, c.graph, c.scale) == ("upscale", "compact", 2)
+    save_png(src, x)
+    cli(lucent_bin, "upscale", "--model", str(compact_lcw), str(src), str(dst))
+    assert np.array_equal(c.run(x), read_png(dst))
     assert "Model" in repr(m)
 
 
