@@ -281,6 +281,18 @@ void HttpServer::advance(Conn& c) {
             on_refusal_("body_too_large");
             return answer(c, json_error(413, "the request body is too large"), true);
         }
+        if (limits_.max_body_bytes_in_flight != 0 &&
+            bodies_in_flight_ + c.req.content_length > limits_.max_body_bytes_in_flight) {
+            on_refusal_("bodies_in_flight");
+            HttpResponse busy = json_error(503,
+                                           "the server holds as many request bodies as it may; "
+                                           "retry later",
+                                           "bodies_in_flight");
+            busy.headers.emplace_back("Retry-After", "1");
+            return answer(c, std::move(busy), c.req.content_length != 0);
+        }
+        c.reserved = c.req.content_length;
+        bodies_in_flight_ += c.reserved;
         if (c.req.expect_continue && c.req.content_length > 0)
             send_some(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
         c.state = State::kBody;
@@ -309,7 +321,13 @@ void HttpServer::refuse(Conn& c, int status, const std::string& message, const c
     answer(c, json_error(status, message), true);
 }
 
+void HttpServer::release_body(Conn& c) {
+    bodies_in_flight_ -= c.reserved;
+    c.reserved = 0;
+}
+
 void HttpServer::answer(Conn& c, HttpResponse res, bool close_after) {
+    release_body(c);  // the body has been handled (or refused): its bytes are free
     if (c.state == State::kIdle) c.started = Clock::now();
     c.close_after = close_after || c.peer_closed || !c.req.keep_alive || stopping_;
     logger_(c.req, res, std::chrono::duration<double>(Clock::now() - c.started).count());
@@ -359,6 +377,7 @@ void HttpServer::close_conn(uint64_t id) {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     close(it->second->fd);
+    release_body(*it->second);
     auto pc = per_client_.find(it->second->peer);
     if (pc != per_client_.end() && --pc->second == 0) per_client_.erase(pc);
     conns_.erase(it);

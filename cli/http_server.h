@@ -13,7 +13,9 @@
 //     Content-Length is too large, 404 / 405 / 415), the connection then drains what the
 //     client still sends for a moment (so it reads the answer instead of a reset) and closes;
 //   - connections beyond max_connections, or beyond max_per_client from one address, are
-//     answered 503 and closed at accept.
+//     answered 503 and closed at accept;
+//   - the bodies held at once (read, queued or being handled) stay within
+//     max_body_bytes_in_flight: a request that would pass it is answered 503 at its head.
 // A slow or idle connection costs the loop a file descriptor and its buffer, never a thread,
 // so it cannot delay anyone else's request. Every refusal is counted by cause (on_refusal).
 //
@@ -52,7 +54,10 @@ struct HttpLimits {
     uint64_t max_body = uint64_t{64} << 20;  // a hard stop; the head check names the option
     size_t max_connections = 1024;
     size_t max_per_client = 64;  // 0: no per-address limit (behind a proxy)
-    double linger_s = 2;         // draining a refused request's unread body before closing
+    // Bytes of request bodies held at once (being read, queued or handled); a request whose
+    // declared body would pass it is answered 503 at its head. 0: no limit.
+    uint64_t max_body_bytes_in_flight = 0;
+    double linger_s = 2;  // draining a refused request's unread body before closing
 };
 
 class HttpServer {
@@ -68,7 +73,7 @@ class HttpServer {
     using Logger = std::function<void(const HttpRequest&, const HttpResponse&, double seconds)>;
     // On the loop thread, for each connection or request cut off: "header_timeout",
     // "body_timeout", "write_timeout", "head_too_large", "bad_request", "body_too_large",
-    // "too_many_connections", "too_many_per_client".
+    // "bodies_in_flight", "too_many_connections", "too_many_per_client".
     using RefusalCounter = std::function<void(const char* cause)>;
 
     HttpServer(HttpLimits limits, size_t handler_threads, HeadCheck check, Handler handler,
@@ -96,6 +101,7 @@ class HttpServer {
         std::string out;
         size_t out_pos = 0;
         bool close_after = false, head_only = false;
+        uint64_t reserved = 0;     // body bytes counted in bodies_in_flight_
         bool fresh = true;         // no byte received yet on this connection
         bool peer_closed = false;  // the client shut its side down
     };
@@ -113,6 +119,7 @@ class HttpServer {
     void refuse(Conn& c, int status, const std::string& message, const char* cause);
     void finish_answer(Conn& c);
     void close_conn(uint64_t id);
+    void release_body(Conn& c);
     void take_done();
     void on_deadlines(Clock::time_point now);
     void handler_loop();
@@ -129,6 +136,7 @@ class HttpServer {
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::unique_ptr<Conn>> conns_;
     std::map<std::string, size_t> per_client_;
+    uint64_t bodies_in_flight_ = 0;
 
     // Requests for the handler threads, answers back to the loop.
     std::mutex mutex_;

@@ -171,6 +171,11 @@ class PngRowEncoder final : public RowEncoder {
         png_set_IHDR(png_, info_, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h),
                      type == PixelType::kU16 ? 16 : 8, kColor[c], PNG_INTERLACE_NONE,
                      PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        // zlib level 3 with the Paeth filter on every row: libpng's default (level 6, every
+        // filter tried on every row) took 350-375 ms for a 1024x1024 RGB output, more than the
+        // compact model's run; this takes about 100 ms for files about 13 % larger.
+        png_set_compression_level(png_, 3);
+        png_set_filter(png_, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
         png_write_info(png_, info_);
         if (type == PixelType::kU16) png_set_swap(png_);  // PNG's samples are big-endian
         return Status();

@@ -184,6 +184,10 @@ class Server {
         limits.max_body = args_.max_body;
         limits.max_connections = static_cast<size_t>(args_.max_connections);
         limits.max_per_client = static_cast<size_t>(args_.max_per_client);
+        // As many full bodies as requests can be running or queued, plus the few handler
+        // threads beyond them: what the handlers could hold at once anyway.
+        limits.max_body_bytes_in_flight =
+            args_.max_body * static_cast<uint64_t>(args_.workers + args_.max_queue + 4);
         // Handler threads: one per request a worker runs or the queue holds, a few more so
         // that a request beyond the queue is told 503 and health checks answer at once.
         const size_t handlers = static_cast<size_t>(args_.workers + args_.max_queue + 4);

@@ -1,6 +1,7 @@
 // PReLU with one slope per channel, as torch.nn.PReLU(num_parameters = C):
-// out = x > 0 ? x : slope[c] * x. The row form runs in place on a row window (the compact SR
-// graph's epilogue after each conv); the tensor form is a thin wrapper over it.
+// out = x > 0 ? x : slope[c] * x (the kernel table's leaky activation per channel). The row form
+// runs in place on a row window (the compact SR graph's epilogue after each conv); the tensor form
+// is a thin wrapper over it.
 #pragma once
 
 #include "engine/tensor.h"

@@ -260,3 +260,36 @@ class Abuse(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BodyBudget(unittest.TestCase):
+    def test_bodies_held_at_once_are_bounded(self):
+        # --max-body 1 MiB with 1 worker and no queue: at most 1 + 0 + 4 bodies (5 MiB) are held
+        # at once; the sixth 1 MB upload is answered 503 at its head, before any byte is read.
+        srv = Server("--workers", "1", "--threads", "1", "--max-queue", "0", "--max-body", "1", "--quiet")
+        socks = []
+        try:
+            head = (b"POST /v1/enhance HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                    b"Content-Length: 1000000\r\n\r\n")
+            for _ in range(5):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                s.sendall(head + b"\x89PNG" + b"\0" * 1000)
+                socks.append(s)
+            time.sleep(0.3)
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            t = time.monotonic()
+            s.sendall(head)
+            answer = s.recv(4096)
+            s.close()
+            self.assertTrue(answer.startswith(b"HTTP/1.1 503 "), answer[:200])
+            self.assertIn(b"bodies_in_flight", answer)
+            self.assertLess(time.monotonic() - t, 1.0)
+            for s in socks:  # the held bodies free their budget when their connections go
+                s.close()
+            time.sleep(0.3)
+            status, body, _ = normal_request(srv.port, png_bytes((np.zeros((8, 8, 3)) + 40).astype(np.uint8)))
+            self.assertEqual(status, 200, body[:200])
+        finally:
+            for s in socks:
+                s.close()
+            self.assertEqual(srv.stop(), 0)
