@@ -53,6 +53,29 @@ Status not_an_image(const std::string& what, const char* reason) {
                        reason);
 }
 
+// The sample type a decoder's header reports: PNG and PNM may be 16-bit, the others are 8-bit.
+PixelType sample_type(const PngHeader& h) { return h.type; }
+PixelType sample_type(const PnmHeader& h) { return h.type; }
+template <typename Header>
+PixelType sample_type(const Header&) {
+    return PixelType::kU8;
+}
+
+// One format's decoder into an Image (every decoder has this signature).
+template <typename Header>
+Result<Image> decode_with(Status (*decode)(const uint8_t*, size_t, const std::string&, Header*,
+                                           std::vector<uint8_t>*),
+                          const uint8_t* data, size_t size, const std::string& what) {
+    Image img;
+    Header h;
+    LUCENT_RETURN_IF_ERROR(decode(data, size, what, &h, &img.bytes));
+    img.w = h.w;
+    img.h = h.h;
+    img.c = h.c;
+    img.type = sample_type(h);
+    return img;
+}
+
 // Encodes img (already in the format's type and channels) to f.
 Status encode_to(FILE* f, const std::string& what, ImageFormat fmt, const Image& img,
                  int jpeg_quality) {
@@ -152,49 +175,11 @@ Result<ImageInfo> image_info(const uint8_t* data, size_t size, const std::string
 }
 
 Result<Image> decode_image(const uint8_t* data, size_t size, const std::string& what) {
-    Image img;
-    if (is_png(data, size)) {
-        PngHeader h;
-        LUCENT_RETURN_IF_ERROR(png_decode(data, size, what, &h, &img.bytes));
-        img.w = h.w;
-        img.h = h.h;
-        img.c = h.c;
-        img.type = h.type;
-        return img;
-    }
-    if (is_jpeg(data, size)) {
-        JpegHeader h;
-        LUCENT_RETURN_IF_ERROR(jpeg_decode(data, size, what, &h, &img.bytes));
-        img.w = h.w;
-        img.h = h.h;
-        img.c = h.c;
-        return img;
-    }
-    if (is_pnm(data, size)) {
-        PnmHeader h;
-        LUCENT_RETURN_IF_ERROR(pnm_decode(data, size, what, &h, &img.bytes));
-        img.w = h.w;
-        img.h = h.h;
-        img.c = h.c;
-        img.type = h.type;
-        return img;
-    }
-    if (is_bmp(data, size)) {
-        BmpHeader h;
-        LUCENT_RETURN_IF_ERROR(bmp_decode(data, size, what, &h, &img.bytes));
-        img.w = h.w;
-        img.h = h.h;
-        img.c = h.c;
-        return img;
-    }
-    if (is_tga(data, size)) {
-        TgaHeader h;
-        LUCENT_RETURN_IF_ERROR(tga_decode(data, size, what, &h, &img.bytes));
-        img.w = h.w;
-        img.h = h.h;
-        img.c = h.c;
-        return img;
-    }
+    if (is_png(data, size)) return decode_with(png_decode, data, size, what);
+    if (is_jpeg(data, size)) return decode_with(jpeg_decode, data, size, what);
+    if (is_pnm(data, size)) return decode_with(pnm_decode, data, size, what);
+    if (is_bmp(data, size)) return decode_with(bmp_decode, data, size, what);
+    if (is_tga(data, size)) return decode_with(tga_decode, data, size, what);
     return not_an_image(what, "no known signature or header");
 }
 

@@ -30,7 +30,7 @@ import lcw  # noqa: E402
 import ncnn_reader  # noqa: E402
 import red_layout  # noqa: E402
 import ssr_layout  # noqa: E402
-from layout_check import ConvertError  # noqa: E402
+from layout_check import ConvertError, check_exact  # noqa: E402
 
 VERSION = "0.1.0"
 WRAPPERS = ("params_ema", "params", "state_dict", "model")
@@ -119,7 +119,6 @@ def prepare(src, graph=None, act=None, bin_path=None):
             raise ConvertError(f"the ncnn model is {graph_found}, not {graph}")
         shapes = (ssr_layout.expected_shapes(meta) if graph_found == "ssr"
                   else compact_layout.expected_shapes(meta))
-        from layout_check import check_exact
         check_exact(tensors, shapes, graph_found)
         ordered = {k: to_storable(k, tensors[k]) for k in shapes}
         for k, t in ordered.items():

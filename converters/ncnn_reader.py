@@ -30,6 +30,9 @@ TAG_INT8 = 0x000D4B38
 KNOWN = {"Input", "Split", "Convolution", "ReLU", "PReLU", "Concat", "Eltwise", "BinaryOp", "Interp",
          "PixelShuffle", "Noop"}
 TOKEN = re.compile(r"^[A-Za-z0-9_./:\-]+$")
+# Input blobs of the layer types that take a fixed number.
+INPUTS = {"Input": 0, "Split": 1, "Convolution": 1, "ReLU": 1, "PReLU": 1, "Interp": 1, "PixelShuffle": 1,
+          "Noop": 1}
 
 
 class Layer:
@@ -238,7 +241,8 @@ def _conv_geometry(layer):
 
 
 def read_graph(layers, bin_bytes):
-    """Interprets the layers: (exprs, output id, convs {id: (layer, weight, bias)}, inputs)."""
+    """Interprets the layers: (exprs, output id, convs {id: (layer, weight, bias)},
+    prelus {id: (layer, slopes)})."""
     ex = Exprs()
     blob = {}     # blob name -> expression id
     chans = {}    # expression id -> channels
@@ -253,10 +257,8 @@ def read_graph(layers, bin_bytes):
                                f"graphs (not supported)")
         args = [blob[b] for b in L.bottoms]
         consumed.update(L.bottoms)
-        need = {"Input": 0, "Split": 1, "Convolution": 1, "ReLU": 1, "PReLU": 1, "Interp": 1, "PixelShuffle": 1,
-                "Noop": 1}
-        if L.kind in need and len(args) != need[L.kind]:
-            raise ConvertError(f"{L.where()}: takes {need[L.kind]} input blob(s), not {len(args)}")
+        if L.kind in INPUTS and len(args) != INPUTS[L.kind]:
+            raise ConvertError(f"{L.where()}: takes {INPUTS[L.kind]} input blob(s), not {len(args)}")
         if L.kind != "Split" and L.kind != "Input" and len(L.tops) != 1:
             raise ConvertError(f"{L.where()}: produces {len(L.tops)} blobs; one expected")
         if L.kind == "Input":
@@ -358,14 +360,7 @@ def read_graph(layers, bin_bytes):
     outs = [b for b in blob if b not in consumed]
     if len(outs) != 1:
         raise ConvertError(f"the graph has {len(outs)} unconsumed blobs ({', '.join(outs[:4])}); one output expected")
-    return ex, blob[outs[0]], convs, slopes, chans
-
-
-def _first_conv(layers):
-    for L in layers:
-        if L.kind == "Convolution":
-            return L
-    raise ConvertError("the .param file has no Convolution layer")
+    return ex, blob[outs[0]], convs, slopes
 
 
 def _expected_compact(ex, m):
@@ -416,7 +411,7 @@ def _expected_rrdbnet(ex, m):
     return conv("conv_last", nf, m["out_ch"], h, False), names
 
 
-def _mismatch(layers, ex, got_convs, expected_ids, what):
+def _mismatch(got_convs, expected_ids, what):
     """The first layer whose result is not part of the expected graph, for the message."""
     for e, (L, _, _) in sorted(got_convs.items(), key=lambda kv: kv[1][0].line):
         if e not in expected_ids:
@@ -445,10 +440,12 @@ def _reachable(ex, root):
 def convert(param_text, bin_bytes):
     """(graph 'compact' or 'ssr', meta, {canonical tensor name: array})."""
     layers = parse_param(param_text)
-    ex, out, convs, slopes, chans = read_graph(layers, bin_bytes)
-    first = _first_conv(layers)
-    nf, in_ch = first.get(0, 0), _conv_geometry(first)[1]
+    ex, out, convs, slopes = read_graph(layers, bin_bytes)
     conv_layers = [L for L in layers if L.kind == "Convolution"]
+    if not conv_layers:
+        raise ConvertError("the .param file has no Convolution layer")
+    first = conv_layers[0]
+    nf, in_ch = first.get(0, 0), _conv_geometry(first)[1]
     last_out = conv_layers[-1].get(0, 0)
     if any(L.kind == "Concat" for L in layers):
         graph = "ssr"
@@ -478,7 +475,7 @@ def convert(param_text, bin_bytes):
         want, names = _expected_compact(ex, m)
         what = f"the compact SR graph with nf={nf}, {m['num_conv']} body convs, x{scale}, {act}"
     if out != want:
-        raise _mismatch(layers, ex, convs, _reachable(ex, want), what)
+        raise _mismatch(convs, _reachable(ex, want), what)
     tensors = {}
     for e, (L, w, b) in convs.items():
         if e not in names:

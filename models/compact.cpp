@@ -88,18 +88,7 @@ Result<std::unique_ptr<Compact>> Compact::create(const WeightFile& wf, const ops
 }
 
 Status Compact::output_shape(const Shape& in, Shape* out) const {
-    int64_t numel;
-    LUCENT_RETURN_IF_ERROR(checked_numel(in, "compact input", &numel));
-    if (in.c != cfg_.in_ch)
-        return make_status(StatusCode::kInvalidArgument,
-                           "compact input has %lld channels; this model takes %lld",
-                           static_cast<long long>(in.c), static_cast<long long>(cfg_.in_ch));
-    constexpr int64_t kMaxSide = int64_t{1} << 24;
-    if (in.h > kMaxSide || in.w > kMaxSide)
-        return make_status(StatusCode::kInvalidArgument, "compact input %s has a side over %lld",
-                           in.str().c_str(), static_cast<long long>(kMaxSide));
-    *out = Shape{in.n, cfg_.out_ch, in.h * cfg_.scale, in.w * cfg_.scale};
-    return checked_numel(*out, "compact output", &numel);
+    return scaled_output_shape("compact", in, cfg_.in_ch, cfg_.out_ch, cfg_.scale, out);
 }
 
 // Rings: the input (held until the final sum reads its nearest-upsampled rows), one per conv,

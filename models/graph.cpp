@@ -41,6 +41,23 @@ Status load_channel_attention(const weights::WeightFile& wf, const std::string& 
     return Status();
 }
 
+Status scaled_output_shape(const char* graph, const Shape& in, int64_t in_ch, int64_t out_ch,
+                           int64_t scale, Shape* out) {
+    int64_t numel;
+    const std::string g = graph;
+    LUCENT_RETURN_IF_ERROR(checked_numel(in, (g + " input").c_str(), &numel));
+    if (in.c != in_ch)
+        return make_status(StatusCode::kInvalidArgument,
+                           "%s input has %lld channels; this model takes %lld", graph,
+                           static_cast<long long>(in.c), static_cast<long long>(in_ch));
+    constexpr int64_t kMaxSide = int64_t{1} << 24;
+    if (in.h > kMaxSide || in.w > kMaxSide)
+        return make_status(StatusCode::kInvalidArgument, "%s input %s has a side over %lld", graph,
+                           in.str().c_str(), static_cast<long long>(kMaxSide));
+    *out = Shape{in.n, out_ch, in.h * scale, in.w * scale};
+    return checked_numel(*out, (g + " output").c_str(), &numel);
+}
+
 Status Graph::run(const ops::Context& ctx, ConstTensorView in, TensorView out,
                   int64_t stripe_rows) const {
     Shape os;

@@ -125,6 +125,10 @@ inline TensorView image_of(TensorView t, int64_t n) {
 inline bool tracing(const ops::Context& ctx) { return ctx.trace != nullptr; }
 
 // Helpers the graph builders share.
+// The output shape of an upscaling graph (`graph` names it in messages): in_ch channels in,
+// out_ch out, `scale` times the input's sides, each side at most 2^24.
+Status scaled_output_shape(const char* graph, const Shape& in, int64_t in_ch, int64_t out_ch,
+                           int64_t scale, Shape* out);
 // Appends "<name>.weight" [cout, cin, k, k] and "<name>.bias" [cout] to an expected-tensor list.
 void expect_conv(std::vector<weights::WeightFile::Expected>* e, const std::string& name,
                  int64_t cin, int64_t cout, int64_t k);

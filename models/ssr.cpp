@@ -147,18 +147,7 @@ Result<std::unique_ptr<Ssr>> Ssr::create(const WeightFile& wf, const ops::Kernel
 }
 
 Status Ssr::output_shape(const Shape& in, Shape* out) const {
-    int64_t numel;
-    LUCENT_RETURN_IF_ERROR(checked_numel(in, "SSR input", &numel));
-    if (in.c != cfg_.in_ch)
-        return make_status(StatusCode::kInvalidArgument,
-                           "SSR input has %lld channels; this model takes %lld",
-                           static_cast<long long>(in.c), static_cast<long long>(cfg_.in_ch));
-    constexpr int64_t kMaxSide = int64_t{1} << 24;
-    if (in.h > kMaxSide || in.w > kMaxSide)
-        return make_status(StatusCode::kInvalidArgument, "SSR input %s has a side over %lld",
-                           in.str().c_str(), static_cast<long long>(kMaxSide));
-    *out = Shape{in.n, cfg_.out_ch, in.h * cfg_.scale, in.w * cfg_.scale};
-    return checked_numel(*out, "SSR output", &numel);
+    return scaled_output_shape("SSR", in, cfg_.in_ch, cfg_.out_ch, cfg_.scale, out);
 }
 
 }  // namespace lucent::models
